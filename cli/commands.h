@@ -1,0 +1,19 @@
+// The command groups of cvmctl. Each takes the arguments after its verb and returns the process
+// exit code (common/args.h: 0 ok, 1 rejected, 2 unusable input, 3 unavailable, 4 internal).
+#pragma once
+
+#include <span>
+#include <string>
+
+namespace cvm::cli {
+
+using Args = std::span<const std::string>;
+
+int RunReport(Args args);    // report show FILE
+int RunVerify(Args args);    // verify FILE
+int RunSim(Args args);       // sim init|report|quote|collateral
+int RunSnp(Args args);       // snp fetch-certs
+int RunTpm(Args args);       // tpm quote|pcrs
+int RunEventlog(Args args);  // eventlog replay
+
+}  // namespace cvm::cli

@@ -1,0 +1,98 @@
+// cvmctl: the operator's command-line tool.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/args.h"
+#include "common/log.h"
+
+namespace {
+
+struct Group {
+  const char* name;
+  const char* summary;
+  int (*run)(cvm::cli::Args);
+};
+
+constexpr Group kGroups[] = {
+    {"report", "report show FILE: decode an SNP report, TDX quote/TDREPORT or Azure HCL report",
+     cvm::cli::RunReport},
+    {"verify", "verify FILE: verify evidence offline (signatures, chain, TCB, policy)",
+     cvm::cli::RunVerify},
+    {"sim", "sim init|report|quote|collateral: simulated SNP and TDX for tests and demos",
+     cvm::cli::RunSim},
+    {"snp", "snp fetch-certs FILE: fetch VCEK and chain from AMD KDS (cached)", cvm::cli::RunSnp},
+    {"tpm", "tpm quote|pcrs: TPM2 quotes and PCR values", cvm::cli::RunTpm},
+    {"eventlog", "eventlog replay FILE: replay a TCG or CCEL event log", cvm::cli::RunEventlog},
+};
+
+std::string Usage() {
+  std::string out =
+      "Usage: cvmctl [--log-level LEVEL] COMMAND [ARGS...]\n"
+      "       cvmctl --help | --version\n\n"
+      "Inspect and verify confidential-VM attestation evidence.\n\nCommands:\n";
+  for (const auto& g : kGroups) {
+    std::string name = std::string("  ") + g.name;
+    name.resize(12, ' ');
+    out += name + g.summary + "\n";
+  }
+  out +=
+      "\nRun 'cvmctl COMMAND --help' for a command's options.\n"
+      "Exit status: 0 ok/verified, 1 rejected, 2 unusable input, 3 unavailable, 4 internal error.\n";
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cvm::log::SetProgramName("cvmctl");
+  std::vector<std::string> args(argv + 1, argv + argc);
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(Usage().c_str(), stdout);
+      return cvm::kExitOk;
+    }
+    if (a == "--version") {
+      std::printf("cvmctl %s\n", cvm::Version());
+      return cvm::kExitOk;
+    }
+    if (a == "--log-level" || a.rfind("--log-level=", 0) == 0) {
+      std::string value;
+      if (a == "--log-level") {
+        if (i + 1 == args.size()) {
+          std::fputs("cvmctl: option '--log-level' needs a value (LEVEL)\n", stderr);
+          return cvm::kExitUsage;
+        }
+        value = args[++i];
+      } else {
+        value = a.substr(12);
+      }
+      auto level = cvm::log::ParseLevel(value);
+      if (!level.ok()) {
+        std::fprintf(stderr, "cvmctl: %s\n", level.status().ToString().c_str());
+        return cvm::kExitUsage;
+      }
+      cvm::log::SetLevel(*level);
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "cvmctl: unknown option '%s'\nTry 'cvmctl --help'.\n", a.c_str());
+      return cvm::kExitUsage;
+    }
+    break;
+  }
+  if (i == args.size()) {
+    std::fputs(Usage().c_str(), stderr);
+    return cvm::kExitUsage;
+  }
+  for (const auto& g : kGroups) {
+    if (args[i] == g.name) {
+      return g.run(cvm::cli::Args(args).subspan(i + 1));
+    }
+  }
+  std::fprintf(stderr, "cvmctl: unknown command '%s'\nTry 'cvmctl --help'.\n", args[i].c_str());
+  return cvm::kExitUsage;
+}

@@ -1,0 +1,117 @@
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+#include "common/http.h"
+
+namespace cvm {
+
+std::string HttpResponse::Header(std::string_view name) const {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const auto& [k, v] : headers) {
+    if (k == lower) return v;
+  }
+  return "";
+}
+
+namespace {
+
+struct Transfer {
+  HttpResponse* response;
+  size_t max_bytes;
+  bool too_large = false;
+};
+
+size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * nmemb;
+  if (t->response->body.size() + n > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // aborts the transfer
+  }
+  t->response->body.insert(t->response->body.end(), data, data + n);
+  return n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * nmemb);
+  size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string key(line.substr(0, colon));
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+      value.remove_suffix(1);
+    }
+    t->response->headers.emplace_back(std::move(key), std::string(value));
+  }
+  return size * nmemb;
+}
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  CurlHttpClient() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  }
+
+  Result<HttpResponse> Send(const HttpRequest& req) override {
+    using Easy = std::unique_ptr<CURL, void (*)(CURL*)>;
+    using List = std::unique_ptr<curl_slist, void (*)(curl_slist*)>;
+    Easy curl(curl_easy_init(), curl_easy_cleanup);
+    if (!curl) return Internal("curl_easy_init failed");
+    HttpResponse response;
+    Transfer transfer{&response, req.max_response_bytes};
+    List headers(nullptr, curl_slist_free_all);
+    for (const auto& [k, v] : req.headers) {
+      std::string line = k + ": " + v;
+      headers.reset(curl_slist_append(headers.release(), line.c_str()));
+    }
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));  // NOLINT
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &transfer);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &transfer);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    if (req.method == "GET") {
+      curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));  // NOLINT
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (transfer.too_large) {
+      return InvalidInput(req.url + ": response larger than " +
+                          std::to_string(req.max_response_bytes) + " bytes");
+    }
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+      return DeadlineExceeded(req.url + ": " + curl_easy_strerror(rc));
+    }
+    if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+      return InvalidInput(req.url + ": " + curl_easy_strerror(rc));
+    }
+    if (rc != CURLE_OK) return Unavailable(req.url + ": " + curl_easy_strerror(rc));
+    long status = 0;  // NOLINT(google-runtime-int)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+    return response;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<HttpClient> NewCurlHttpClient() { return std::make_unique<CurlHttpClient>(); }
+
+}  // namespace cvm
