@@ -1,0 +1,1 @@
+# libFuzzer targets for the snp library (see fuzz/CMakeLists.txt for cvm_fuzzer).

@@ -1,0 +1,1 @@
+# libFuzzer targets for the tdx library (see fuzz/CMakeLists.txt for cvm_fuzzer).
