@@ -12,6 +12,15 @@ int HexValue(char c) {
   return -1;
 }
 
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
 bool IsBase64Char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
          c == '/';
@@ -82,6 +91,11 @@ Result<Bytes> Base64Decode(std::string_view text) {
     } else if (pad > 0 || !IsBase64Char(c)) {
       return InvalidInput("base64: invalid character at position " + std::to_string(i));
     }
+  }
+  // The bits that padding leaves unused must be zero, so every byte string has one encoding.
+  if ((pad == 1 && (Base64Value(text[text.size() - 2]) & 0x3) != 0) ||
+      (pad == 2 && (Base64Value(text[text.size() - 3]) & 0xf) != 0)) {
+    return InvalidInput("base64: non-zero bits before the padding (non-canonical encoding)");
   }
   Bytes out(3 * (text.size() / 4));
   int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),

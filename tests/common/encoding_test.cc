@@ -39,6 +39,9 @@ TEST_CASE("Malformed base64 is rejected") {
   CHECK_FALSE(Base64Decode("Z=9v").ok());       // padding in the middle
   CHECK_FALSE(Base64Decode("Zm9-").ok());       // url alphabet
   CHECK_FALSE(Base64Decode("Zg=a").ok());       // data after padding
+  CHECK_FALSE(Base64Decode("8bb=").ok());       // non-zero bits before the padding (found by fuzzing)
+  CHECK_FALSE(Base64Decode("Zh==").ok());
+  CHECK_FALSE(Base64UrlDecode("Zh").ok());
   CHECK(Base64Decode("Zm*v").status().message() == "base64: invalid character at position 2");
 }
 
