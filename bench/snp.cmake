@@ -1,0 +1,1 @@
+# Benchmarks for the snp library (cvm_bench from bench/CMakeLists.txt).

@@ -1,0 +1,1 @@
+# Benchmarks for the tpm library (cvm_bench from bench/CMakeLists.txt).
