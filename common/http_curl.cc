@@ -71,7 +71,9 @@ class CurlHttpClient final : public HttpClient {
     Transfer transfer{&response, req.max_response_bytes};
     List headers(nullptr, curl_slist_free_all);
     for (const auto& [k, v] : req.headers) {
-      std::string line = k + ": " + v;
+      std::string line = k;
+      line += ": ";
+      line += v;
       headers.reset(curl_slist_append(headers.release(), line.c_str()));
     }
     CURL* c = curl.get();

@@ -160,8 +160,8 @@ Result<Bytes> EcPublicKeyXY(const EVP_PKEY* key) {
   CVM_ASSIGN_OR_RETURN(Bytes x, BnParam(key, OSSL_PKEY_PARAM_EC_PUB_X));
   CVM_ASSIGN_OR_RETURN(Bytes y, BnParam(key, OSSL_PKEY_PARAM_EC_PUB_Y));
   if (x.size() > n || y.size() > n) return Internal("EC coordinate too large");
-  std::copy(x.begin(), x.end(), out.begin() + static_cast<long>(n - x.size()));
-  std::copy(y.begin(), y.end(), out.begin() + static_cast<long>(2 * n - y.size()));
+  std::copy(x.begin(), x.end(), out.begin() + static_cast<std::ptrdiff_t>(n - x.size()));
+  std::copy(y.begin(), y.end(), out.begin() + static_cast<std::ptrdiff_t>(2 * n - y.size()));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -22,11 +23,16 @@ enum class Sink { kJournal, kPrefixed, kTerminal };
 // journald sets JOURNAL_STREAM=<dev>:<inode> for the stream it connected to stderr (systemd.exec).
 Sink DetectSink() {
   if (const char* js = std::getenv("JOURNAL_STREAM")) {
+    std::string_view text(js);
+    size_t colon = text.find(':');
+    uint64_t dev = 0, ino = 0;
     struct stat st{};
-    unsigned long long dev = 0, ino = 0;  // NOLINT(google-runtime-int)
-    if (fstat(STDERR_FILENO, &st) == 0 && std::sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
-        dev == st.st_dev && ino == st.st_ino) {
-      return Sink::kJournal;
+    if (colon != std::string_view::npos && fstat(STDERR_FILENO, &st) == 0) {
+      auto d = std::from_chars(text.data(), text.data() + colon, dev);
+      auto i = std::from_chars(text.data() + colon + 1, text.data() + text.size(), ino);
+      if (d.ec == std::errc() && i.ec == std::errc() && dev == st.st_dev && ino == st.st_ino) {
+        return Sink::kJournal;
+      }
     }
   }
   return isatty(STDERR_FILENO) ? Sink::kTerminal : Sink::kPrefixed;
@@ -94,6 +100,7 @@ void Write(Level level, std::string_view message, std::initializer_list<Field> f
     }
     for (const auto& f : fields) items.push_back("CVM_" + std::string(f.key) + "=" + f.value);
     std::vector<struct iovec> iov;
+    iov.reserve(items.size());
     for (auto& s : items) iov.push_back({s.data(), s.size()});
     if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
   }
