@@ -16,9 +16,10 @@ int main(int argc, char** argv) {
   std::string config = kDefaultConfig;
   std::string log_level = "info";
   bool version = false;
-  cvm::ArgParser parser("cvm-agentd", "[options]",
-                        "Collects attestation evidence inside a confidential VM and trades it with a\n"
-                        "relying party for disk-unlock keys and runtime secrets.");
+  cvm::ArgParser parser(
+      "cvm-agentd", "[options]",
+      "Collects attestation evidence inside a confidential VM and trades it with a\n"
+      "relying party for disk-unlock keys and runtime secrets.");
   parser.Option("config", 'c', "FILE", "configuration file (default " + config + ")", &config);
   parser.Option("log-level", 0, "LEVEL", "error, warning, notice, info or debug (default info)",
                 &log_level);
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
   }
   cvm::log::SetLevel(*level);
   // Fail closed: until the evidence pipeline is built this daemon releases nothing.
-  cvm::log::Error("the attestation pipeline is not built yet; no evidence is collected and no "
-                  "secret is released");
+  cvm::log::Error(
+      "the attestation pipeline is not built yet; no evidence is collected and no "
+      "secret is released");
   return cvm::kExitUnavailable;
 }

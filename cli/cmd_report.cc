@@ -55,11 +55,16 @@ int RunReport(Args args) {
   auto data = ReadInput(files[0]);
   if (!data.ok()) return Fail(data.status());
   switch (DetectEvidence(*data)) {
-    case EvidenceKind::kSnpReport: return ShowSnpReport(*data, options);
-    case EvidenceKind::kTdxQuote: return ShowTdxQuote(*data, options);
-    case EvidenceKind::kTdReport: return ShowTdReport(*data, options);
-    case EvidenceKind::kAzureHcl: return ShowAzureHcl(*data, options);
-    case EvidenceKind::kUnknown: break;
+    case EvidenceKind::kSnpReport:
+      return ShowSnpReport(*data, options);
+    case EvidenceKind::kTdxQuote:
+      return ShowTdxQuote(*data, options);
+    case EvidenceKind::kTdReport:
+      return ShowTdReport(*data, options);
+    case EvidenceKind::kAzureHcl:
+      return ShowAzureHcl(*data, options);
+    case EvidenceKind::kUnknown:
+      break;
   }
   return Fail(InvalidInput(files[0] + ": " + kUnknownEvidence));
 }
@@ -93,13 +98,18 @@ int RunVerify(Args args) {
   auto data = ReadInput(files[0]);
   if (!data.ok()) return Fail(data.status());
   switch (DetectEvidence(*data)) {
-    case EvidenceKind::kSnpReport: return VerifySnpReport(*data, options);
-    case EvidenceKind::kTdxQuote: return VerifyTdxQuote(*data, options);
-    case EvidenceKind::kAzureHcl: return VerifyAzureHcl(*data, options);
+    case EvidenceKind::kSnpReport:
+      return VerifySnpReport(*data, options);
+    case EvidenceKind::kTdxQuote:
+      return VerifyTdxQuote(*data, options);
+    case EvidenceKind::kAzureHcl:
+      return VerifyAzureHcl(*data, options);
     case EvidenceKind::kTdReport:
-      return Fail(InvalidInput(files[0] + ": a TDREPORT is MAC'ed, not signed: it can only be "
+      return Fail(InvalidInput(files[0] +
+                               ": a TDREPORT is MAC'ed, not signed: it can only be "
                                "checked on the platform that produced it; verify a quote instead"));
-    case EvidenceKind::kUnknown: break;
+    case EvidenceKind::kUnknown:
+      break;
   }
   return Fail(InvalidInput(files[0] + ": " + kUnknownEvidence));
 }

@@ -39,7 +39,8 @@ std::string Usage() {
   }
   out +=
       "\nRun 'cvmctl COMMAND --help' for a command's options.\n"
-      "Exit status: 0 ok/verified, 1 rejected, 2 unusable input, 3 unavailable, 4 internal error.\n";
+      "Exit status: 0 ok/verified, 1 rejected, 2 unusable input, 3 unavailable, 4 internal "
+      "error.\n";
   return out;
 }
 

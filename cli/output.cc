@@ -11,16 +11,21 @@ namespace cvm::cli {
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case Code::kOk: return kExitOk;
-    case Code::kRejected: return kExitRejected;
+    case Code::kOk:
+      return kExitOk;
+    case Code::kRejected:
+      return kExitRejected;
     case Code::kInvalidInput:
     case Code::kNotFound:
-    case Code::kUnsupported: return kExitUsage;
+    case Code::kUnsupported:
+      return kExitUsage;
     case Code::kUnavailable:
     case Code::kDeadlineExceeded:
     case Code::kPermissionDenied:
-    case Code::kIoError: return kExitUnavailable;
-    case Code::kInternal: return kExitInternal;
+    case Code::kIoError:
+      return kExitUnavailable;
+    case Code::kInternal:
+      return kExitInternal;
   }
   return kExitInternal;
 }

@@ -21,7 +21,8 @@ void ArgParser::Flag(std::string name, char s, std::string help, bool* out) {
 
 void ArgParser::Option(std::string name, char s, std::string value_name, std::string help,
                        std::string* out) {
-  specs_.push_back({std::move(name), s, std::move(value_name), std::move(help), nullptr, out, nullptr});
+  specs_.push_back(
+      {std::move(name), s, std::move(value_name), std::move(help), nullptr, out, nullptr});
 }
 
 void ArgParser::Repeated(std::string name, std::string value_name, std::string help,
@@ -30,7 +31,8 @@ void ArgParser::Repeated(std::string name, std::string value_name, std::string h
                     nullptr, nullptr, out});
 }
 
-void ArgParser::Positionals(std::string names, size_t min, size_t max, std::vector<std::string>* out) {
+void ArgParser::Positionals(std::string names, size_t min, size_t max,
+                            std::vector<std::string>* out) {
   positional_names_ = std::move(names);
   min_pos_ = min;
   max_pos_ = max;
@@ -68,8 +70,10 @@ std::string ArgParser::Help() const {
     left += s.short_name ? std::string("-") + s.short_name + ", " : "    ";
     left += "--" + s.name;
     if (!s.value_name.empty()) left += " " + s.value_name;
-    if (left.size() < 30) left.resize(30, ' ');
-    else left += "  ";
+    if (left.size() < 30)
+      left.resize(30, ' ');
+    else
+      left += "  ";
     out += left + s.help + "\n";
   }
   if (!epilog_.empty()) out += "\n" + epilog_ + "\n";
@@ -135,9 +139,11 @@ std::optional<int> ArgParser::Parse(std::span<const std::string> args) {
     }
   }
   if (positionals.size() < min_pos_) {
-    return Fail("missing argument" + (positional_names_.empty() ? "" : " (" + positional_names_ + ")"));
+    return Fail("missing argument" +
+                (positional_names_.empty() ? "" : " (" + positional_names_ + ")"));
   }
-  if (positionals.size() > max_pos_) return Fail("unexpected argument '" + positionals[max_pos_] + "'");
+  if (positionals.size() > max_pos_)
+    return Fail("unexpected argument '" + positionals[max_pos_] + "'");
   if (positionals_) *positionals_ = std::move(positionals);
   return std::nullopt;
 }

@@ -12,9 +12,9 @@ namespace cvm {
 
 // Exit codes shared by every cvm-agent executable (see docs/cli.md).
 enum ExitCode : int {
-  kExitOk = 0,        // success, or evidence verified
-  kExitRejected = 1,  // evidence rejected / check failed
-  kExitUsage = 2,     // unusable input: bad option, unreadable or malformed file
+  kExitOk = 0,           // success, or evidence verified
+  kExitRejected = 1,     // evidence rejected / check failed
+  kExitUsage = 2,        // unusable input: bad option, unreadable or malformed file
   kExitUnavailable = 3,  // a device, TPM or service needed was not there or did not answer
   kExitInternal = 4,
 };

@@ -22,7 +22,8 @@ template <typename T>
 T LoadLe(ByteSpan b, size_t offset) {
   assert(offset + sizeof(T) <= b.size());
   T v = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(static_cast<T>(b[offset + i]) << (8 * i));
+  for (size_t i = 0; i < sizeof(T); ++i)
+    v |= static_cast<T>(static_cast<T>(b[offset + i]) << (8 * i));
   return v;
 }
 template <typename T>

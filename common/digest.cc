@@ -6,10 +6,14 @@ namespace cvm {
 
 const EVP_MD* EvpMd(DigestAlg alg) {
   switch (alg) {
-    case DigestAlg::kSha1: return EVP_sha1();
-    case DigestAlg::kSha256: return EVP_sha256();
-    case DigestAlg::kSha384: return EVP_sha384();
-    case DigestAlg::kSha512: return EVP_sha512();
+    case DigestAlg::kSha1:
+      return EVP_sha1();
+    case DigestAlg::kSha256:
+      return EVP_sha256();
+    case DigestAlg::kSha384:
+      return EVP_sha384();
+    case DigestAlg::kSha512:
+      return EVP_sha512();
   }
   std::abort();
 }
@@ -18,10 +22,14 @@ size_t DigestSize(DigestAlg alg) { return static_cast<size_t>(EVP_MD_get_size(Ev
 
 std::string_view DigestName(DigestAlg alg) {
   switch (alg) {
-    case DigestAlg::kSha1: return "sha1";
-    case DigestAlg::kSha256: return "sha256";
-    case DigestAlg::kSha384: return "sha384";
-    case DigestAlg::kSha512: return "sha512";
+    case DigestAlg::kSha1:
+      return "sha1";
+    case DigestAlg::kSha256:
+      return "sha256";
+    case DigestAlg::kSha384:
+      return "sha384";
+    case DigestAlg::kSha512:
+      return "sha512";
   }
   return "unknown";
 }

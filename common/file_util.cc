@@ -87,7 +87,8 @@ Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode) {
   if (!s.ok()) return fail(s);
   if (::fsync(fd.get()) != 0) return fail(ErrnoStatus(errno, "fsync " + tmp));
   if (::close(fd.Release()) != 0) return fail(ErrnoStatus(errno, "close " + tmp));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(ErrnoStatus(errno, "rename to " + path));
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return fail(ErrnoStatus(errno, "rename to " + path));
   Fd dir(::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() >= 0) ::fsync(dir.get());
   return Status::Ok();
@@ -102,7 +103,7 @@ Status MakeDirs(const std::string& path, mode_t mode) {
       return ErrnoStatus(errno, "mkdir " + prefix);
     }
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return IoError(path + " is not a directory");
   }

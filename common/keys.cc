@@ -125,7 +125,8 @@ Result<ossl::PKey> EcPublicKeyFromXY(Curve curve, ByteSpan x, ByteSpan y) {
   point.insert(point.end(), y.begin(), y.end());
   ParamBld bld(OSSL_PARAM_BLD_new());
   if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, CurveName(curve), 0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, CurveName(curve), 0) !=
+          1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     return ossl::Error("OSSL_PARAM_BLD");
@@ -144,7 +145,8 @@ Result<Curve> EcKeyCurve(const EVP_PKEY* key) {
   if (KeyType(key) != EVP_PKEY_EC) return InvalidInput("not an EC key");
   char name[64] = {};
   size_t len = 0;
-  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), &len) != 1) {
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), &len) !=
+      1) {
     return ossl::Error("EC key has no curve", Code::kInvalidInput);
   }
   std::string_view n(name, len);

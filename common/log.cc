@@ -26,7 +26,7 @@ Sink DetectSink() {
     std::string_view text(js);
     size_t colon = text.find(':');
     uint64_t dev = 0, ino = 0;
-    struct stat st{};
+    struct stat st {};
     if (colon != std::string_view::npos && fstat(STDERR_FILENO, &st) == 0) {
       auto d = std::from_chars(text.data(), text.data() + colon, dev);
       auto i = std::from_chars(text.data() + colon + 1, text.data() + text.size(), ino);
@@ -40,11 +40,16 @@ Sink DetectSink() {
 
 std::string_view LevelName(Level level) {
   switch (level) {
-    case Level::kError: return "error";
-    case Level::kWarning: return "warning";
-    case Level::kNotice: return "notice";
-    case Level::kInfo: return "info";
-    case Level::kDebug: return "debug";
+    case Level::kError:
+      return "error";
+    case Level::kWarning:
+      return "warning";
+    case Level::kNotice:
+      return "notice";
+    case Level::kInfo:
+      return "info";
+    case Level::kDebug:
+      return "debug";
   }
   return "info";
 }

@@ -31,11 +31,21 @@ struct Field {
 };
 
 void Write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
-inline void Error(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kError, m, f); }
-inline void Warning(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kWarning, m, f); }
-inline void Notice(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kNotice, m, f); }
-inline void Info(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kInfo, m, f); }
-inline void Debug(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kDebug, m, f); }
+inline void Error(std::string_view m, std::initializer_list<Field> f = {}) {
+  Write(Level::kError, m, f);
+}
+inline void Warning(std::string_view m, std::initializer_list<Field> f = {}) {
+  Write(Level::kWarning, m, f);
+}
+inline void Notice(std::string_view m, std::initializer_list<Field> f = {}) {
+  Write(Level::kNotice, m, f);
+}
+inline void Info(std::string_view m, std::initializer_list<Field> f = {}) {
+  Write(Level::kInfo, m, f);
+}
+inline void Debug(std::string_view m, std::initializer_list<Field> f = {}) {
+  Write(Level::kDebug, m, f);
+}
 
 // Formats one line as it would be written to a non-terminal stderr (exposed for tests).
 std::string FormatLine(Level level, std::string_view message, std::initializer_list<Field> fields);

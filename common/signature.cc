@@ -22,7 +22,8 @@ Status Configure(EVP_PKEY_CTX* pctx, Scheme scheme, DigestAlg alg, int salt_len)
   if (scheme == Scheme::kRsaPss) {
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EvpMd(alg)) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, salt_len < 0 ? RSA_PSS_SALTLEN_DIGEST : salt_len) != 1) {
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, salt_len < 0 ? RSA_PSS_SALTLEN_DIGEST : salt_len) !=
+            1) {
       return ossl::Error("RSA-PSS parameters");
     }
   } else if (scheme == Scheme::kRsaPkcs1) {
@@ -53,8 +54,8 @@ Result<Bytes> Sign(const EVP_PKEY* key, Scheme scheme, DigestAlg alg, ByteSpan d
   CVM_RETURN_IF_ERROR(CheckKey(key, scheme));
   ossl::MdCtx ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, EvpMd(alg), nullptr,
-                                 const_cast<EVP_PKEY*>(key)) != 1) {
+  if (!ctx ||
+      EVP_DigestSignInit(ctx.get(), &pctx, EvpMd(alg), nullptr, const_cast<EVP_PKEY*>(key)) != 1) {
     return ossl::Error("EVP_DigestSignInit");
   }
   CVM_RETURN_IF_ERROR(Configure(pctx, scheme, alg, salt_len));

@@ -7,16 +7,26 @@ namespace cvm {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidInput: return "invalid input";
-    case Code::kRejected: return "rejected";
-    case Code::kNotFound: return "not found";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kDeadlineExceeded: return "deadline exceeded";
-    case Code::kPermissionDenied: return "permission denied";
-    case Code::kIoError: return "I/O error";
-    case Code::kUnsupported: return "unsupported";
-    case Code::kInternal: return "internal error";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidInput:
+      return "invalid input";
+    case Code::kRejected:
+      return "rejected";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kDeadlineExceeded:
+      return "deadline exceeded";
+    case Code::kPermissionDenied:
+      return "permission denied";
+    case Code::kIoError:
+      return "I/O error";
+    case Code::kUnsupported:
+      return "unsupported";
+    case Code::kInternal:
+      return "internal error";
   }
   return "unknown";
 }
@@ -66,13 +76,18 @@ Status ErrnoStatus(int err, std::string_view what) {
   switch (err) {
     case ENOENT:
     case ENODEV:
-    case ENXIO: return NotFound(std::move(message));
+    case ENXIO:
+      return NotFound(std::move(message));
     case EACCES:
-    case EPERM: return PermissionDenied(std::move(message));
+    case EPERM:
+      return PermissionDenied(std::move(message));
     case EAGAIN:
-    case EBUSY: return Unavailable(std::move(message));
-    case ETIMEDOUT: return DeadlineExceeded(std::move(message));
-    default: return IoError(std::move(message));
+    case EBUSY:
+      return Unavailable(std::move(message));
+    case ETIMEDOUT:
+      return DeadlineExceeded(std::move(message));
+    default:
+      return IoError(std::move(message));
   }
 }
 

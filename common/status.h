@@ -114,10 +114,10 @@ class [[nodiscard]] Result {
 #define CVM_CONCAT_(a, b) CVM_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function when `expr` (a Status) is not OK.
-#define CVM_RETURN_IF_ERROR(expr)                   \
-  do {                                              \
-    ::cvm::Status cvm_status_ = (expr);             \
-    if (!cvm_status_.ok()) return cvm_status_;      \
+#define CVM_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::cvm::Status cvm_status_ = (expr);        \
+    if (!cvm_status_.ok()) return cvm_status_; \
   } while (false)
 
 // `lhs = value of expr` where expr is a Result<T>; returns its status from the enclosing function

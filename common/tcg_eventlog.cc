@@ -79,7 +79,8 @@ Result<std::vector<AlgorithmSize>> ParseSpecId(const Event& header) {
   for (uint32_t i = 0; i < n; ++i) {
     CVM_ASSIGN_OR_RETURN(uint16_t id, r.U16("algorithm id"));
     CVM_ASSIGN_OR_RETURN(uint16_t size, r.U16("digest size"));
-    if (size == 0 || size > 64) return r.Error("digest size " + std::to_string(size) + " for " + TpmAlgName(id));
+    if (size == 0 || size > 64)
+      return r.Error("digest size " + std::to_string(size) + " for " + TpmAlgName(id));
     if (auto alg = DigestAlgFromTpm(id); alg && DigestSize(*alg) != size) {
       return r.Error(TpmAlgName(id) + " declared with digest size " + std::to_string(size));
     }
@@ -118,21 +119,31 @@ Result<EventLog> ParseEventLog(ByteSpan data) {
 
 std::optional<DigestAlg> DigestAlgFromTpm(uint16_t alg_id) {
   switch (alg_id) {
-    case kAlgSha1: return DigestAlg::kSha1;
-    case kAlgSha256: return DigestAlg::kSha256;
-    case kAlgSha384: return DigestAlg::kSha384;
-    case kAlgSha512: return DigestAlg::kSha512;
-    default: return std::nullopt;
+    case kAlgSha1:
+      return DigestAlg::kSha1;
+    case kAlgSha256:
+      return DigestAlg::kSha256;
+    case kAlgSha384:
+      return DigestAlg::kSha384;
+    case kAlgSha512:
+      return DigestAlg::kSha512;
+    default:
+      return std::nullopt;
   }
 }
 
 std::string TpmAlgName(uint16_t alg_id) {
   switch (alg_id) {
-    case kAlgSha1: return "sha1";
-    case kAlgSha256: return "sha256";
-    case kAlgSha384: return "sha384";
-    case kAlgSha512: return "sha512";
-    case kAlgSm3: return "sm3_256";
+    case kAlgSha1:
+      return "sha1";
+    case kAlgSha256:
+      return "sha256";
+    case kAlgSha384:
+      return "sha384";
+    case kAlgSha512:
+      return "sha512";
+    case kAlgSm3:
+      return "sm3_256";
     default: {
       uint8_t be[2] = {static_cast<uint8_t>(alg_id >> 8), static_cast<uint8_t>(alg_id)};
       return "0x" + HexEncode(be);
@@ -143,21 +154,41 @@ std::string TpmAlgName(uint16_t alg_id) {
 std::string EventTypeName(uint32_t type) {
   // TCG PC Client Platform Firmware Profile, section 10.4.1.
   static const std::map<uint32_t, const char*> kNames = {
-      {0x0, "EV_PREBOOT_CERT"}, {0x1, "EV_POST_CODE"}, {0x2, "EV_UNUSED"},
-      {0x3, "EV_NO_ACTION"}, {0x4, "EV_SEPARATOR"}, {0x5, "EV_ACTION"},
-      {0x6, "EV_EVENT_TAG"}, {0x7, "EV_S_CRTM_CONTENTS"}, {0x8, "EV_S_CRTM_VERSION"},
-      {0x9, "EV_CPU_MICROCODE"}, {0xA, "EV_PLATFORM_CONFIG_FLAGS"}, {0xB, "EV_TABLE_OF_DEVICES"},
-      {0xC, "EV_COMPACT_HASH"}, {0xD, "EV_IPL"}, {0xE, "EV_IPL_PARTITION_DATA"},
-      {0xF, "EV_NONHOST_CODE"}, {0x10, "EV_NONHOST_CONFIG"}, {0x11, "EV_NONHOST_INFO"},
+      {0x0, "EV_PREBOOT_CERT"},
+      {0x1, "EV_POST_CODE"},
+      {0x2, "EV_UNUSED"},
+      {0x3, "EV_NO_ACTION"},
+      {0x4, "EV_SEPARATOR"},
+      {0x5, "EV_ACTION"},
+      {0x6, "EV_EVENT_TAG"},
+      {0x7, "EV_S_CRTM_CONTENTS"},
+      {0x8, "EV_S_CRTM_VERSION"},
+      {0x9, "EV_CPU_MICROCODE"},
+      {0xA, "EV_PLATFORM_CONFIG_FLAGS"},
+      {0xB, "EV_TABLE_OF_DEVICES"},
+      {0xC, "EV_COMPACT_HASH"},
+      {0xD, "EV_IPL"},
+      {0xE, "EV_IPL_PARTITION_DATA"},
+      {0xF, "EV_NONHOST_CODE"},
+      {0x10, "EV_NONHOST_CONFIG"},
+      {0x11, "EV_NONHOST_INFO"},
       {0x12, "EV_OMIT_BOOT_DEVICE_EVENTS"},
-      {0x80000000, "EV_EFI_EVENT_BASE"}, {0x80000001, "EV_EFI_VARIABLE_DRIVER_CONFIG"},
-      {0x80000002, "EV_EFI_VARIABLE_BOOT"}, {0x80000003, "EV_EFI_BOOT_SERVICES_APPLICATION"},
-      {0x80000004, "EV_EFI_BOOT_SERVICES_DRIVER"}, {0x80000005, "EV_EFI_RUNTIME_SERVICES_DRIVER"},
-      {0x80000006, "EV_EFI_GPT_EVENT"}, {0x80000007, "EV_EFI_ACTION"},
-      {0x80000008, "EV_EFI_PLATFORM_FIRMWARE_BLOB"}, {0x80000009, "EV_EFI_HANDOFF_TABLES"},
-      {0x8000000A, "EV_EFI_PLATFORM_FIRMWARE_BLOB2"}, {0x8000000B, "EV_EFI_HANDOFF_TABLES2"},
-      {0x8000000C, "EV_EFI_VARIABLE_BOOT2"}, {0x80000010, "EV_EFI_HCRTM_EVENT"},
-      {0x800000E0, "EV_EFI_VARIABLE_AUTHORITY"}, {0x800000E1, "EV_EFI_SPDM_FIRMWARE_BLOB"},
+      {0x80000000, "EV_EFI_EVENT_BASE"},
+      {0x80000001, "EV_EFI_VARIABLE_DRIVER_CONFIG"},
+      {0x80000002, "EV_EFI_VARIABLE_BOOT"},
+      {0x80000003, "EV_EFI_BOOT_SERVICES_APPLICATION"},
+      {0x80000004, "EV_EFI_BOOT_SERVICES_DRIVER"},
+      {0x80000005, "EV_EFI_RUNTIME_SERVICES_DRIVER"},
+      {0x80000006, "EV_EFI_GPT_EVENT"},
+      {0x80000007, "EV_EFI_ACTION"},
+      {0x80000008, "EV_EFI_PLATFORM_FIRMWARE_BLOB"},
+      {0x80000009, "EV_EFI_HANDOFF_TABLES"},
+      {0x8000000A, "EV_EFI_PLATFORM_FIRMWARE_BLOB2"},
+      {0x8000000B, "EV_EFI_HANDOFF_TABLES2"},
+      {0x8000000C, "EV_EFI_VARIABLE_BOOT2"},
+      {0x80000010, "EV_EFI_HCRTM_EVENT"},
+      {0x800000E0, "EV_EFI_VARIABLE_AUTHORITY"},
+      {0x800000E1, "EV_EFI_SPDM_FIRMWARE_BLOB"},
       {0x800000E2, "EV_EFI_SPDM_FIRMWARE_CONFIG"},
   };
   auto it = kNames.find(type);

@@ -46,9 +46,9 @@ struct EventDigest {
 };
 
 struct Event {
-  size_t offset = 0;     // of the record in the log
-  uint32_t index = 0;    // PCR index (TPM) or CC measurement-register index (CCEL)
-  uint32_t type = 0;     // EV_* event type
+  size_t offset = 0;   // of the record in the log
+  uint32_t index = 0;  // PCR index (TPM) or CC measurement-register index (CCEL)
+  uint32_t type = 0;   // EV_* event type
   std::vector<EventDigest> digests;
   Bytes data;
 };

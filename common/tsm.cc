@@ -17,7 +17,7 @@ namespace {
 class LinuxTsmFs final : public TsmFs {
  public:
   bool IsDirectory(const std::string& path) override {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
   }
   Status MakeDir(const std::string& path) override {
@@ -85,7 +85,8 @@ Result<TsmReport> TsmReportClient::TryOnce(const TsmReportRequest& request,
   CVM_RETURN_IF_ERROR(fs_.WriteAttr(entry + "/inblob", request.inblob));
   ++expected;
   if (request.privlevel) {
-    CVM_RETURN_IF_ERROR(fs_.WriteAttr(entry + "/privlevel", AsBytes(std::to_string(*request.privlevel))));
+    CVM_RETURN_IF_ERROR(
+        fs_.WriteAttr(entry + "/privlevel", AsBytes(std::to_string(*request.privlevel))));
     ++expected;
   }
   auto check = [&](const char* after) -> Status {
@@ -116,7 +117,8 @@ Result<TsmReport> TsmReportClient::TryOnce(const TsmReportRequest& request,
 
 Result<TsmReport> TsmReportClient::GetReport(const TsmReportRequest& request, int attempts) {
   if (!Available()) {
-    return NotFound("configfs-tsm: " + root_ + " is not there (kernel without CONFIG_TSM_REPORTS, "
+    return NotFound("configfs-tsm: " + root_ +
+                    " is not there (kernel without CONFIG_TSM_REPORTS, "
                     "or configfs not mounted)");
   }
   Status last;
@@ -126,7 +128,8 @@ Result<TsmReport> TsmReportClient::GetReport(const TsmReportRequest& request, in
     std::string entry = root_ + "/cvm-agent-" + std::to_string(::getpid()) + "-" + HexEncode(rnd);
     Status made = fs_.MakeDir(entry);
     if (made.code() == Code::kNotFound) {
-      return NotFound("configfs-tsm: no attestation provider is registered (" + made.message() + ")");
+      return NotFound("configfs-tsm: no attestation provider is registered (" + made.message() +
+                      ")");
     }
     CVM_RETURN_IF_ERROR(made);
     auto report = TryOnce(request, entry);

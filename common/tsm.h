@@ -4,8 +4,8 @@
 // A report is requested by creating a directory under /sys/kernel/config/tsm/report, writing the
 // 64-byte user data to `inblob` (and, for SEV-SNP, the VMPL to `privlevel`), and reading `outblob`
 // (the SNP report or the TDX quote) and, for SEV-SNP, `auxblob` (the host's certificate table).
-// Every write bumps the entry's `generation`; a reader that sees a generation other than the one its
-// own writes produced knows that another writer raced it and must not trust the output.
+// Every write bumps the entry's `generation`; a reader that sees a generation other than the one
+// its own writes produced knows that another writer raced it and must not trust the output.
 #pragma once
 
 #include <array>

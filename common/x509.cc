@@ -177,7 +177,8 @@ std::optional<TimePoint> Crl::NextUpdate() const {
 bool Crl::Lists(const Certificate& cert) const {
   X509_REVOKED* revoked = nullptr;
   return X509_CRL_get0_by_serial(crl_.get(), &revoked,
-                                 const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(cert.get()))) == 1;
+                                 const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(cert.get()))) ==
+         1;
 }
 
 Bytes Crl::Der() const {
@@ -305,15 +306,16 @@ Result<Certificate> IssueCertificate(const CertSpec& spec, const EVP_PKEY* subje
     ossl::Asn1Object obj(OBJ_txt2obj(e.oid.c_str(), 1));
     ossl::Asn1OctetString os(ASN1_OCTET_STRING_new());
     if (!obj || !os ||
-        ASN1_OCTET_STRING_set(os.get(), e.der_value.data(), static_cast<int>(e.der_value.size())) != 1) {
+        ASN1_OCTET_STRING_set(os.get(), e.der_value.data(), static_cast<int>(e.der_value.size())) !=
+            1) {
       return ossl::Error("extension " + e.oid, Code::kInvalidInput);
     }
-    ossl::X509Ext ext(X509_EXTENSION_create_by_OBJ(nullptr, obj.get(), e.critical ? 1 : 0, os.get()));
+    ossl::X509Ext ext(
+        X509_EXTENSION_create_by_OBJ(nullptr, obj.get(), e.critical ? 1 : 0, os.get()));
     if (!ext || X509_add_ext(x.get(), ext.get(), -1) != 1) return ossl::Error("X509_add_ext");
   }
-  CVM_RETURN_IF_ERROR(SignWithSpec(issuer_key, spec.digest, spec.rsa_pss, [&](EVP_MD_CTX* ctx) {
-    return X509_sign_ctx(x.get(), ctx);
-  }));
+  CVM_RETURN_IF_ERROR(SignWithSpec(issuer_key, spec.digest, spec.rsa_pss,
+                                   [&](EVP_MD_CTX* ctx) { return X509_sign_ctx(x.get(), ctx); }));
   return Certificate(std::move(x));
 }
 

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/args.h"
+
+#include <catch2/catch.hpp>
 
 namespace cvm {
 namespace {
@@ -14,8 +14,8 @@ TEST_CASE("ArgParser takes long, short, inline and repeated options and position
   p.Option("at", 0, "TIME", "time", &at);
   p.Repeated("cert", "FILE", "cert", &certs);
   p.Positionals("FILE", 1, 1, &files);
-  std::vector<std::string> args = {"report.bin", "--cert", "a.pem", "--cert=b.pem", "-j",
-                                   "--at", "2025-01-01T00:00:00Z"};
+  std::vector<std::string> args = {
+      "report.bin", "--cert", "a.pem", "--cert=b.pem", "-j", "--at", "2025-01-01T00:00:00Z"};
   CHECK_FALSE(p.Parse(args).has_value());
   CHECK(json);
   CHECK(at == "2025-01-01T00:00:00Z");

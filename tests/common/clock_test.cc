@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/clock.h"
+
+#include <catch2/catch.hpp>
 
 namespace cvm {
 namespace {

@@ -102,7 +102,8 @@ TEST_CASE("EC public keys round-trip through X||Y; points off the curve are refu
   CHECK(EcPublicKeyFromXY(Curve::kP256, ByteSpan(bad).first(32), ByteSpan(bad).subspan(32))
             .status()
             .code() == Code::kInvalidInput);
-  CHECK_FALSE(EcPublicKeyFromXY(Curve::kP384, ByteSpan(*xy).first(32), ByteSpan(*xy).subspan(32)).ok());
+  CHECK_FALSE(
+      EcPublicKeyFromXY(Curve::kP384, ByteSpan(*xy).first(32), ByteSpan(*xy).subspan(32)).ok());
 }
 
 TEST_CASE("RSA public keys round-trip through modulus and exponent") {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/encoding.h"
+
+#include <catch2/catch.hpp>
 
 namespace cvm {
 namespace {
@@ -22,8 +22,13 @@ TEST_CASE("Bad hex is rejected with the position") {
 
 TEST_CASE("Base64 matches RFC 4648 test vectors") {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     CHECK(Base64Encode(AsBytes(plain)) == encoded);
@@ -34,12 +39,12 @@ TEST_CASE("Base64 matches RFC 4648 test vectors") {
 }
 
 TEST_CASE("Malformed base64 is rejected") {
-  CHECK_FALSE(Base64Decode("Zm9").ok());        // length
-  CHECK_FALSE(Base64Decode("Zm9v\n").ok());     // whitespace
-  CHECK_FALSE(Base64Decode("Z=9v").ok());       // padding in the middle
-  CHECK_FALSE(Base64Decode("Zm9-").ok());       // url alphabet
-  CHECK_FALSE(Base64Decode("Zg=a").ok());       // data after padding
-  CHECK_FALSE(Base64Decode("8bb=").ok());       // non-zero bits before the padding (found by fuzzing)
+  CHECK_FALSE(Base64Decode("Zm9").ok());     // length
+  CHECK_FALSE(Base64Decode("Zm9v\n").ok());  // whitespace
+  CHECK_FALSE(Base64Decode("Z=9v").ok());    // padding in the middle
+  CHECK_FALSE(Base64Decode("Zm9-").ok());    // url alphabet
+  CHECK_FALSE(Base64Decode("Zg=a").ok());    // data after padding
+  CHECK_FALSE(Base64Decode("8bb=").ok());    // non-zero bits before the padding (found by fuzzing)
   CHECK_FALSE(Base64Decode("Zh==").ok());
   CHECK_FALSE(Base64UrlDecode("Zh").ok());
   CHECK(Base64Decode("Zm*v").status().message() == "base64: invalid character at position 2");

@@ -1,8 +1,9 @@
+#include "common/file_util.h"
+
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 
-#include "common/file_util.h"
 #include "tests/testing/testing.h"
 
 namespace cvm {
@@ -13,7 +14,7 @@ TEST_CASE("WriteFileAtomic writes the whole file with the requested mode") {
   std::string path = dir.File("secret");
   REQUIRE(WriteFileAtomic(path, std::string_view("key material"), 0600).ok());
   CHECK(*ReadTextFile(path) == "key material");
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   // Replacing keeps readers from ever seeing a partial file: the new content replaces the old.

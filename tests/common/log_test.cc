@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/log.h"
+
+#include <catch2/catch.hpp>
 
 namespace cvm::log {
 namespace {

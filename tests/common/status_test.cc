@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/status.h"
+
+#include <catch2/catch.hpp>
 
 namespace cvm {
 namespace {

@@ -1,8 +1,9 @@
+#include "common/tcg_eventlog.h"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
-#include "common/tcg_eventlog.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::tcg {
@@ -20,8 +21,8 @@ Bytes Header(uint32_t num_algs = 1, uint16_t alg = kAlgSha256, uint16_t size = 3
   Bytes spec;
   std::string_view sig("Spec ID Event03\0", 16);
   spec.insert(spec.end(), sig.begin(), sig.end());
-  PutLe32(spec, 0);                              // platform class
-  spec.insert(spec.end(), {0, 2, 0, 2});         // minor, major, errata, uintn size
+  PutLe32(spec, 0);                       // platform class
+  spec.insert(spec.end(), {0, 2, 0, 2});  // minor, major, errata, uintn size
   PutLe32(spec, num_algs);
   for (uint32_t i = 0; i < num_algs; ++i) {
     PutLe16(spec, alg);
@@ -92,7 +93,8 @@ TEST_CASE("The real GCP CCEL replays to the quote's RTMR0-2 (index 1..3) and RTM
 }
 
 TEST_CASE("The OVMF CCEL from Trustee parses, stopping at the 0xFF fill") {
-  auto log = ParseEventLog(testing::ReadData("vectors/trustee/deps__verifier__test_data__CCEL_data_ovmf"));
+  auto log =
+      ParseEventLog(testing::ReadData("vectors/trustee/deps__verifier__test_data__CCEL_data_ovmf"));
   REQUIRE(log.ok());
   CHECK(log->algorithms.size() == 1);
   CHECK(log->algorithms[0].alg_id == kAlgSha384);

@@ -1,6 +1,7 @@
+#include "common/tsm.h"
+
 #include <catch2/catch.hpp>
 
-#include "common/tsm.h"
 #include "tests/testing/fake_tsm.h"
 
 namespace cvm {
@@ -110,9 +111,10 @@ TEST_CASE("A privlevel below the floor is refused by the kernel and reported") {
 }
 
 TEST_CASE("A firmware failure while generating is passed through and the entry removed") {
-  testing::FakeTsmFs fs(kRoot, "sev_guest", [](ByteSpan, uint32_t) -> Result<testing::FakeTsmOutput> {
-    return ErrnoStatus(EIO, "read outblob");
-  });
+  testing::FakeTsmFs fs(kRoot, "sev_guest",
+                        [](ByteSpan, uint32_t) -> Result<testing::FakeTsmOutput> {
+                          return ErrnoStatus(EIO, "read outblob");
+                        });
   auto report = TsmReportClient(fs, kRoot).GetReport(Request(1));
   CHECK(report.status().code() == Code::kIoError);
   CHECK(fs.live_entries() == 0);

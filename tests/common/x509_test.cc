@@ -1,9 +1,10 @@
+#include "common/x509.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/keys.h"
-#include "common/x509.h"
 #include "tests/testing/testing.h"
 
 namespace cvm {
@@ -33,11 +34,13 @@ Pki MakePki(const char* leaf_to = "2030-01-01T00:00:00Z") {
   auto rk = GenerateEcKey(Curve::kP384);
   auto mk = GenerateEcKey(Curve::kP384);
   auto lk = GenerateEcKey(Curve::kP256);
-  auto root = IssueCertificate(Spec("Test Root", true, "2020-01-01T00:00:00Z", "2040-01-01T00:00:00Z"),
-                               rk->get(), nullptr, rk->get());
+  auto root =
+      IssueCertificate(Spec("Test Root", true, "2020-01-01T00:00:00Z", "2040-01-01T00:00:00Z"),
+                       rk->get(), nullptr, rk->get());
   REQUIRE(root.ok());
-  auto mid = IssueCertificate(Spec("Test Mid", true, "2020-01-01T00:00:00Z", "2040-01-01T00:00:00Z", 2),
-                              mk->get(), &*root, rk->get());
+  auto mid =
+      IssueCertificate(Spec("Test Mid", true, "2020-01-01T00:00:00Z", "2040-01-01T00:00:00Z", 2),
+                       mk->get(), &*root, rk->get());
   REQUIRE(mid.ok());
   auto leaf = IssueCertificate(Spec("Test Leaf", false, "2021-01-01T00:00:00Z", leaf_to, 3),
                                lk->get(), &*mid, mk->get());
@@ -90,8 +93,9 @@ TEST_CASE("A certificate with a wrong signature is rejected") {
   Pki p = MakePki();
   // Same issuer name, signed by a different key.
   auto impostor_key = GenerateEcKey(Curve::kP384);
-  auto forged = IssueCertificate(Spec("Test Leaf", false, "2021-01-01T00:00:00Z", "2030-01-01T00:00:00Z"),
-                                 p.leaf_key.get(), &p.mid, impostor_key->get());
+  auto forged =
+      IssueCertificate(Spec("Test Leaf", false, "2021-01-01T00:00:00Z", "2030-01-01T00:00:00Z"),
+                       p.leaf_key.get(), &p.mid, impostor_key->get());
   REQUIRE(forged.ok());
   std::vector<Certificate> mids = {p.mid}, roots = {p.root};
   ChainOptions o;

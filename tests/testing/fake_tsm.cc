@@ -15,7 +15,8 @@ bool FakeTsmFs::IsDirectory(const std::string& path) {
 Status FakeTsmFs::MakeDir(const std::string& path) {
   if (path.rfind(root_ + "/", 0) != 0) return ErrnoStatus(ENOENT, "mkdir " + path);
   std::string name = path.substr(root_.size() + 1);
-  if (name.empty() || name.find('/') != std::string::npos) return ErrnoStatus(ENOENT, "mkdir " + path);
+  if (name.empty() || name.find('/') != std::string::npos)
+    return ErrnoStatus(ENOENT, "mkdir " + path);
   if (provider_.empty()) return ErrnoStatus(ENXIO, "mkdir " + path);
   if (entries_.count(name)) return ErrnoStatus(EEXIST, "mkdir " + path);
   entries_[name] = Entry{};
@@ -45,13 +46,14 @@ bool FakeTsmFs::Split(const std::string& path, std::string* entry, std::string* 
 }
 
 Result<FakeTsmFs::Entry*> FakeTsmFs::Lookup(const std::string& path, std::string* entry,
-                                           std::string* attr) {
+                                            std::string* attr) {
   if (!Split(path, entry, attr)) return ErrnoStatus(ENOENT, "open " + path);
   bool snp = provider_ == "sev_guest";
   static const char* kCommon[] = {"inblob", "outblob", "generation", "provider"};
   bool known = false;
   for (const char* a : kCommon) known = known || *attr == a;
-  if (snp) known = known || *attr == "auxblob" || *attr == "privlevel" || *attr == "privlevel_floor";
+  if (snp)
+    known = known || *attr == "auxblob" || *attr == "privlevel" || *attr == "privlevel_floor";
   if (!known) return ErrnoStatus(ENOENT, "open " + path);
   return &entries_[*entry];
 }
@@ -87,7 +89,8 @@ Result<Bytes> FakeTsmFs::ReadAttr(const std::string& path, size_t max_size) {
   } else {
     return ErrnoStatus(EACCES, "read " + path);  // write-only attribute
   }
-  if (out.size() > max_size) return InvalidInput(path + ": larger than " + std::to_string(max_size) + " bytes");
+  if (out.size() > max_size)
+    return InvalidInput(path + ": larger than " + std::to_string(max_size) + " bytes");
   return out;
 }
 
@@ -101,7 +104,8 @@ Status FakeTsmFs::WriteAttr(const std::string& path, ByteSpan data) {
   } else if (attr == "privlevel") {
     std::string text(AsChars(data));
     while (!text.empty() && text.back() == '\n') text.pop_back();
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 3) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
+        text.size() > 3) {
       return ErrnoStatus(EINVAL, "write " + path);
     }
     uint32_t level = static_cast<uint32_t>(std::stoul(text));

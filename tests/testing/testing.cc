@@ -14,7 +14,9 @@ namespace cvm::testing {
 
 std::string SourceDir() { return CVM_TEST_SOURCE_DIR; }
 std::string BinaryDir() { return CVM_TEST_BINARY_DIR; }
-std::string DataPath(const std::string& relative) { return SourceDir() + "/tests/data/" + relative; }
+std::string DataPath(const std::string& relative) {
+  return SourceDir() + "/tests/data/" + relative;
+}
 
 Bytes ReadData(const std::string& relative) {
   auto data = ReadFile(DataPath(relative));
