@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/log.h"
+
 namespace cvm {
 
 #ifndef CVM_VERSION
@@ -145,6 +147,27 @@ std::optional<int> ArgParser::Parse(std::span<const std::string> args) {
   if (positionals.size() > max_pos_)
     return Fail("unexpected argument '" + positionals[max_pos_] + "'");
   if (positionals_) *positionals_ = std::move(positionals);
+  return std::nullopt;
+}
+
+void AddStandardOptions(ArgParser& parser, StandardOptions* out) {
+  parser.Option("log-level", 0, "LEVEL", "error, warning, notice, info or debug (default info)",
+                &out->log_level);
+  parser.Flag("version", 0, "print the version and exit", &out->version);
+}
+
+std::optional<int> ApplyStandardOptions(const StandardOptions& options,
+                                        const std::string& program) {
+  if (options.version) {
+    std::printf("%s %s\n", program.c_str(), Version());
+    return kExitOk;
+  }
+  auto level = log::ParseLevel(options.log_level);
+  if (!level.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), level.status().ToString().c_str());
+    return kExitUsage;
+  }
+  log::SetLevel(*level);
   return std::nullopt;
 }
 

@@ -62,6 +62,17 @@ class ArgParser {
   std::vector<std::string>* positionals_ = nullptr;
 };
 
+// The options every daemon-style executable takes: --version and --log-level.
+struct StandardOptions {
+  bool version = false;
+  std::string log_level = "info";
+};
+// Registers --version and --log-level on `parser`, writing into `out`.
+void AddStandardOptions(ArgParser& parser, StandardOptions* out);
+// After parsing: prints "<program> <version>" and returns kExitOk for --version; applies the log
+// level (returns kExitUsage with a message for an unknown level); nullopt to continue.
+std::optional<int> ApplyStandardOptions(const StandardOptions& options, const std::string& program);
+
 // The project version, e.g. "0.1.0".
 const char* Version();
 

@@ -63,3 +63,24 @@ TEST_CASE("cvmctl report show refuses a file that is no known evidence, with exi
 
 }  // namespace
 }  // namespace cvm
+
+namespace cvm {
+namespace {
+
+TEST_CASE("The daemons refuse an unknown log level with exit 2") {
+  for (const char* exe : {"/agent/cvm-agentd", "/rp/cvm-rp"}) {
+    auto r = testing::Run({testing::BinaryDir() + exe, "--log-level", "loud"});
+    INFO(exe);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("loud") != std::string::npos);
+  }
+}
+
+TEST_CASE("Without its pipeline the daemon fails closed with exit 3") {
+  auto r = testing::Run({testing::BinaryDir() + "/agent/cvm-agentd"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("no secret is released") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace cvm
