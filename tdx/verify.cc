@@ -1,0 +1,74 @@
+#include "tdx/verify.h"
+
+#include "common/digest.h"
+#include "common/keys.h"
+#include "common/signature.h"
+#include "tdx/roots.h"
+
+namespace cvm::tdx {
+namespace {
+
+Status VerifyRawP256(const EVP_PKEY* key, ByteSpan data, ByteSpan sig) {
+  return VerifyEcdsaRaw(key, DigestAlg::kSha256, data, sig.first(32), sig.subspan(32, 32));
+}
+
+}  // namespace
+
+Result<VerifiedQuote> VerifyQuote(const Quote& quote, const QuoteVerifyOptions& options) {
+  const QeCertificationData& cd = quote.certification;
+  auto certs = ParseCertificates(cd.pck_cert_data);
+  if (!certs.ok()) return certs.status().WithContext("tdx quote: pck certificate chain");
+  if (certs->size() < 2) {
+    return InvalidInput("tdx quote: pck certificate chain has " + std::to_string(certs->size()) +
+                        " certificate(s); expected the PCK leaf and its CA (and the root)");
+  }
+  VerifiedQuote v{(*certs)[0], {certs->begin() + 1, certs->end()}, {}};
+
+  std::vector<Certificate> anchors = options.roots;
+  if (anchors.empty()) anchors.push_back(IntelSgxRootCa());
+  ChainOptions chain;
+  chain.at = options.at;
+  chain.crls = options.crls;
+  Status s = VerifyChain(v.pck, v.pck_chain, anchors, chain);
+  if (!s.ok()) return s.WithContext("tdx quote: pck certificate chain");
+
+  auto pck_key = v.pck.PublicKey();
+  if (!pck_key.ok()) return pck_key.status().WithContext("tdx quote: pck certificate key");
+  auto curve = EcKeyCurve(pck_key->get());
+  if (!curve.ok() || *curve != Curve::kP256) {
+    return Rejected("tdx quote: pck certificate key is not ECDSA P-256");
+  }
+  s = VerifyRawP256(pck_key->get(), cd.qe_report.raw, cd.qe_report_signature);
+  if (!s.ok()) {
+    return Rejected("tdx quote: qe report signature does not verify with the pck key (" +
+                    s.message() + ")");
+  }
+
+  Hasher h(DigestAlg::kSha256);
+  h.Update(quote.attestation_key).Update(cd.qe_auth_data);
+  Bytes expected = h.Finish();
+  expected.resize(64, 0);
+  if (expected != cd.qe_report.report_data) {
+    return Rejected("tdx quote: qe report data is not SHA-256(attestation key || qe auth data) "
+                    "|| zeros: the attestation key or qe auth data is not the one the QE bound");
+  }
+
+  auto att_key = EcPublicKeyFromXY(Curve::kP256, ByteSpan(quote.attestation_key).first(32),
+                                   ByteSpan(quote.attestation_key).subspan(32));
+  if (!att_key.ok()) {
+    return Rejected("tdx quote: attestation key is not a P-256 point (" +
+                    att_key.status().message() + ")");
+  }
+  s = VerifyRawP256(att_key->get(), quote.signed_data, quote.signature);
+  if (!s.ok()) {
+    return Rejected("tdx quote: quote signature over header and body does not verify with the "
+                    "attestation key (" + s.message() + ")");
+  }
+
+  auto ext = PckExtensionsOf(v.pck);
+  if (!ext.ok()) return ext.status().WithContext("tdx quote: pck certificate");
+  v.pck_extensions = std::move(*ext);
+  return v;
+}
+
+}  // namespace cvm::tdx
