@@ -1,0 +1,249 @@
+// cvmctl's SNP verbs, run as a process (exit codes and output are the contract).
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/x509.h"
+#include "snp/certs_table.h"
+#include "snp/kds.h"
+#include "snp/report.h"
+#include "tests/testing/testing.h"
+
+namespace cvm::snp {
+namespace {
+
+using cvm::testing::DataPath;
+using cvm::testing::ProcessResult;
+
+constexpr char kAt[] = "--at=2026-06-01T00:00:00Z";
+
+ProcessResult Cvmctl(std::vector<std::string> args) {
+  args.insert(args.begin(), cvm::testing::BinaryDir() + "/cli/cvmctl");
+  return cvm::testing::Run(args);
+}
+
+std::string Vec(const std::string& rel) { return DataPath("vectors/snp/" + rel); }
+
+TEST_CASE("cvmctl report show --json prints the ABI fields of a real Genoa report") {
+  auto r = Cvmctl({"report", "show", "--json", Vec("genoa-v3/report.bin")});
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["tee"] == "snp");
+  CHECK(j["product"] == "Genoa");
+  CHECK(j["version"] == 3);
+  CHECK(j["policy"] == 0x3001f);
+  CHECK(j["reported_tcb"]["snp"] == 23);
+  CHECK(j["reported_tcb"]["raw"].get<uint64_t>() == 0x541700000000000aULL);
+  CHECK(j["measurement"].get<std::string>().rfind("5feee30d", 0) == 0);
+  CHECK(j["cpuid_fam_id"] == 0x19);
+  CHECK(!j.contains("launch_mit_vector"));
+  for (const char* key :
+       {"guest_svn",       "family_id",         "image_id",      "vmpl",          "signature_algo",
+        "current_tcb",     "platform_info",     "signer_info",   "report_data",   "host_data",
+        "id_key_digest",   "author_key_digest", "report_id",     "report_id_ma",  "chip_id",
+        "committed_tcb",   "current_build",     "current_minor", "current_major", "committed_build",
+        "committed_minor", "committed_major",   "launch_tcb",    "cpuid_mod_id",  "cpuid_step"}) {
+    CHECK(j.contains(key));
+  }
+}
+
+TEST_CASE("cvmctl verify accepts every real report with its chain and AMD's roots") {
+  CHECK(Cvmctl({"verify", Vec("milan-v2/report.bin"), "--cert", Vec("milan-v2/vcek.der"), "--cert",
+                Vec("milan-v2/ask_ark.pem"), kAt})
+            .exit_code == 0);
+  CHECK(Cvmctl({"verify", Vec("genoa-v3/report.bin"), "--cert", Vec("genoa-v3/vcek.pem"), "--cert",
+                Vec("genoa-v3/ask.pem"), "--cert", Vec("genoa-v3/ark.pem"), kAt})
+            .exit_code == 0);
+}
+
+TEST_CASE("cvmctl verify --json reports verified, the product and the fields") {
+  auto r = Cvmctl(
+      {"verify", "--json", Vec("milan-v2/report.bin"), "--cert", Vec("milan-v2/vcek.der"), kAt});
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["verified"] == true);
+  CHECK(j["tee"] == "snp");
+  CHECK(j["reasons"].empty());
+  CHECK(j["report"]["product"] == "Milan");
+  CHECK(j["report"]["report_data"].get<std::string>().rfind("0102030405", 0) == 0);
+}
+
+TEST_CASE("cvmctl verify rejects a report with a flipped bit (exit 1)") {
+  cvm::testing::TempDir dir;
+  Bytes b = cvm::testing::ReadData("vectors/snp/genoa-v3/report.bin");
+  b[0x95] ^= 0x10;
+  REQUIRE(WriteFileAtomic(dir.File("r.bin"), b).ok());
+  auto r = Cvmctl({"verify", "--json", dir.File("r.bin"), "--cert", Vec("genoa-v3/vcek.pem"), kAt});
+  CHECK(r.exit_code == 1);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["verified"] == false);
+  CHECK(j["reasons"][0].get<std::string>().find("signature") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify refuses truncated and oversized files (exit 2)") {
+  cvm::testing::TempDir dir;
+  Bytes b = cvm::testing::ReadData("vectors/snp/genoa-v3/report.bin");
+  Bytes shorter(b.begin(), b.end() - 100);
+  Bytes longer = b;
+  longer.resize(b.size() + 16);
+  REQUIRE(WriteFileAtomic(dir.File("short.bin"), shorter).ok());
+  REQUIRE(WriteFileAtomic(dir.File("long.bin"), longer).ok());
+  auto s = Cvmctl({"verify", dir.File("short.bin"), "--cert", Vec("genoa-v3/vcek.pem"), kAt});
+  CHECK(s.exit_code == 2);
+  CHECK(s.err.find("truncated") != std::string::npos);
+  auto l = Cvmctl({"verify", dir.File("long.bin"), "--cert", Vec("genoa-v3/vcek.pem"), kAt});
+  CHECK(l.exit_code == 2);
+  CHECK(l.err.find("trailing") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify rejects a chain for another product and an expired VCEK (exit 1)") {
+  auto other =
+      Cvmctl({"verify", Vec("genoa-v3/report.bin"), "--cert", Vec("milan-v2/vcek.der"), kAt});
+  CHECK(other.exit_code == 1);
+  CHECK(other.err.find("Milan") != std::string::npos);
+  auto expired = Cvmctl({"verify", Vec("milan-v2/report.bin"), "--cert", Vec("milan-v2/vcek.der"),
+                         "--at", "2030-01-01T00:00:00Z"});
+  CHECK(expired.exit_code == 1);
+  CHECK(expired.err.find("expired") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify applies a policy and lists every violation (exit 1)") {
+  auto r = Cvmctl({"verify", Vec("milan-v2/report.bin"), "--cert", Vec("milan-v2/vcek.der"), kAt,
+                   "--policy", cvm::testing::SourceDir() + "/config/policy-snp.example.yaml"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("4 violation") != std::string::npos);
+  CHECK(r.err.find("DEBUG") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify without certificates offline says how to get them (exit 2)") {
+  cvm::testing::TempDir dir;
+  auto r = cvm::testing::Run({"/usr/bin/env", "CVM_KDS_CACHE=" + dir.path(),
+                              cvm::testing::BinaryDir() + "/cli/cvmctl", "verify",
+                              Vec("genoa-v3/report.bin"), kAt});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--fetch") != std::string::npos);
+}
+
+TEST_CASE("A simulated SNP verifies with --root naming its ARK and never with AMD's roots") {
+  cvm::testing::TempDir dir;
+  std::string sim = dir.File("sim");
+  auto init = Cvmctl({"sim", "init", sim, "--tee", "snp", "--product", "Turin", "--report-version",
+                      "5", "--chip-id", "59790fb1c39f35c1", "--tcb",
+                      "fmc=1,bootloader=1,tee=1,snp=4,microcode=81"});
+  REQUIRE(init.exit_code == 0);
+  auto rep = Cvmctl({"sim", "report", sim, "--report-data", "00112233", "--measurement",
+                     std::string(96, 'a'), "-o", dir.File("r.bin")});
+  REQUIRE(rep.exit_code == 0);
+  auto show = Cvmctl({"report", "show", "--json", dir.File("r.bin")});
+  REQUIRE(show.exit_code == 0);
+  auto j = nlohmann::json::parse(show.out);
+  CHECK(j["product"] == "Turin");
+  CHECK(j["version"] == 5);
+  CHECK(j["reported_tcb"]["fmc"] == 1);
+  CHECK(j["reported_tcb"]["raw"].get<uint64_t>() == 0x5100000004010101ULL);
+  CHECK(j["chip_id"] == "59790fb1c39f35c1" + std::string(112, '0'));
+  CHECK(j["report_data"].get<std::string>().rfind("0011223300", 0) == 0);
+  CHECK(j.contains("current_mit_vector"));
+  auto text = Cvmctl({"report", "show", dir.File("r.bin")});
+  CHECK(text.out.find("product: Turin") != std::string::npos);
+  CHECK(text.out.find("fmc=1 bootloader=1 tee=1 snp=4 microcode=81") != std::string::npos);
+  CHECK(text.out.find("current_mit_vector: 0x0") != std::string::npos);
+  auto ok = Cvmctl({"verify", dir.File("r.bin"), "--cert", sim + "/vcek.pem", "--cert",
+                    sim + "/ask.pem", "--root", sim + "/ark.pem"});
+  CHECK(ok.exit_code == 0);
+  auto amd = Cvmctl({"verify", dir.File("r.bin"), "--cert", sim + "/vcek.pem", "--cert",
+                     sim + "/ask.pem", "--cert", sim + "/ark.pem"});
+  CHECK(amd.exit_code == 1);
+  CHECK(amd.err.find("certificate chain") != std::string::npos);
+}
+
+TEST_CASE("cvmctl sim init refuses a malformed --tcb before generating keys (exit 2)") {
+  cvm::testing::TempDir dir;
+  auto r = Cvmctl({"sim", "init", dir.File("s"), "--tee", "snp", "--tcb", "snp=300"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("0..255") != std::string::npos);
+}
+
+TEST_CASE("cvmctl sim report refuses report data over 64 bytes (exit 2)") {
+  auto r = Cvmctl({"sim", "report", "/nonexistent", "--report-data", std::string(130, '0')});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("at most 64") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace cvm::snp
+
+namespace cvm::snp {
+namespace {
+
+TEST_CASE("cvmctl verify takes the host's certificate table (auxblob) as --cert") {
+  cvm::testing::TempDir dir;
+  auto vcek = ParseCertificates(cvm::testing::ReadData("vectors/snp/genoa-v3/vcek.pem"));
+  REQUIRE(vcek.ok());
+  Bytes table =
+      SerializeCertTable({{CertKindGuid(CertKind::kVcek), CertKind::kVcek, (*vcek)[0].Der()}});
+  REQUIRE(WriteFileAtomic(dir.File("auxblob"), table).ok());
+  auto r = Cvmctl({"verify", Vec("genoa-v3/report.bin"), "--cert", dir.File("auxblob"), kAt});
+  CHECK(r.exit_code == 0);
+}
+
+}  // namespace
+}  // namespace cvm::snp
+
+namespace cvm::snp {
+namespace {
+
+// Fills a KDS cache with the Genoa vector's VCEK and chain, as an earlier fetch would have.
+void FillCache(const std::string& dir) {
+  Report r = *ParseReport(cvm::testing::ReadData("vectors/snp/genoa-v3/report.bin"));
+  KdsClient cache(nullptr, dir);
+  auto vcek = ParseCertificates(cvm::testing::ReadData("vectors/snp/genoa-v3/vcek.pem"));
+  REQUIRE(MakeDirs(dir).ok());
+  REQUIRE(WriteFileAtomic(cache.CachePath(VcekUrl(r, Product::kGenoa)), (*vcek)[0].Der()).ok());
+  Bytes pem = cvm::testing::ReadData("vectors/snp/genoa-v3/ask.pem");
+  Bytes ark = cvm::testing::ReadData("vectors/snp/genoa-v3/ark.pem");
+  pem.insert(pem.end(), ark.begin(), ark.end());
+  REQUIRE(
+      WriteFileAtomic(cache.CachePath(CertChainUrl(Product::kGenoa, SigningKey::kVcek)), pem).ok());
+}
+
+TEST_CASE("cvmctl verify without --cert uses the KDS cache offline") {
+  cvm::testing::TempDir dir;
+  FillCache(dir.File("kds"));
+  auto r = cvm::testing::Run({"/usr/bin/env", "CVM_KDS_CACHE=" + dir.File("kds"),
+                              cvm::testing::BinaryDir() + "/cli/cvmctl", "verify",
+                              Vec("genoa-v3/report.bin"), kAt});
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("cvmctl snp fetch-certs --offline writes the cached VCEK and chain") {
+  cvm::testing::TempDir dir;
+  FillCache(dir.File("kds"));
+  auto r = Cvmctl({"snp", "fetch-certs", Vec("genoa-v3/report.bin"), "--offline", "--cache",
+                   dir.File("kds"), "--out", dir.File("out")});
+  REQUIRE(r.exit_code == 0);
+  auto vcek = ParseCertificates(cvm::testing::ReadData("vectors/snp/genoa-v3/vcek.pem"));
+  auto written = ReadFile(dir.File("out/vcek.der"));
+  REQUIRE(written.ok());
+  CHECK(*written == (*vcek)[0].Der());
+  auto chain = ParseCertificates(*ReadFile(dir.File("out/cert_chain.pem")));
+  REQUIRE(chain.ok());
+  CHECK(chain->size() == 2);
+}
+
+TEST_CASE("cvmctl snp fetch-certs offline with an empty cache says it is not cached (exit 2)") {
+  cvm::testing::TempDir dir;
+  auto r = Cvmctl(
+      {"snp", "fetch-certs", Vec("genoa-v3/report.bin"), "--offline", "--cache", dir.File("kds")});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("not in the KDS cache") != std::string::npos);
+}
+
+TEST_CASE("cvmctl snp fetch-certs needs --product for a version 2 report") {
+  auto r = Cvmctl({"snp", "fetch-certs", Vec("milan-v2/report.bin"), "--offline"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--product") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace cvm::snp
