@@ -85,7 +85,10 @@ void SetProgramName(std::string_view name) {
 }
 
 std::string FormatLine(Level level, std::string_view message, std::initializer_list<Field> fields) {
-  std::string line = "<" + std::to_string(static_cast<int>(level)) + ">";
+  // Appended piecewise: GCC 12 at -O3 warns falsely (-Wrestrict) on "<" + std::to_string(...).
+  std::string line = "<";
+  line += std::to_string(static_cast<int>(level));
+  line += ">";
   line += message;
   line += FieldsSuffix(fields);
   line += "\n";
