@@ -81,6 +81,9 @@ int RunVerify(Args args) {
                   &options.certs);
   parser.Repeated("root", "FILE", "trust anchors replacing the built-in AMD/Intel roots",
                   &options.roots);
+  parser.Repeated("crl", "FILE", "CRL (PEM or DER) to check the chain against", &options.crls);
+  parser.Option("product", 0, "NAME", "SNP: Milan, Genoa or Turin, for reports that do not say",
+                &options.product);
   parser.Option("at", 0, "TIME", "evaluate validity at TIME (RFC 3339 or Unix seconds)", &at);
   parser.Option("policy", 0, "FILE", "expected values to validate against (YAML)", &options.policy);
   parser.Option("collateral", 0, "FILE", "TDX collateral in PCCS JSON form", &options.collateral);

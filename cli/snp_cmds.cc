@@ -160,6 +160,19 @@ int VerifySnpReport(ByteSpan data, const VerifyOptions& options) {
 
   snp::VerifyOptions vo;
   if (options.at) vo.at = *options.at;
+  if (!options.product.empty()) {
+    auto product = snp::ParseProduct(options.product);
+    if (!product.ok()) return fail(product.status().WithContext("--product"));
+    vo.product = *product;
+    if (cpuid_product == Product::kUnknown) cpuid_product = *product;
+  }
+  for (const auto& f : options.crls) {
+    auto bytes = ReadInput(f);
+    if (!bytes.ok()) return fail(bytes.status());
+    auto crl = Crl::Parse(*bytes);
+    if (!crl.ok()) return fail(crl.status().WithContext(f));
+    vo.crls.push_back(*crl);
+  }
   auto certs = LoadCerts(options.certs, &vo.crls);
   if (!certs.ok()) return fail(certs.status());
   vo.certs = *certs;

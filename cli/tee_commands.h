@@ -25,6 +25,8 @@ struct ShowOptions {
 struct VerifyOptions {
   std::vector<std::string> certs;  // --cert: leaf and intermediate certificates (PEM or DER)
   std::vector<std::string> roots;  // --root: trust anchors replacing the built-in roots
+  std::vector<std::string> crls;   // --crl: CRLs to check the chain against (SNP: AMD's ARK CRL)
+  std::string product;             // --product: SNP product when the report does not say (v2)
   std::optional<TimePoint> at;     // --at: evaluation time (default: now)
   std::string policy;              // --policy: expected values (YAML)
   std::string collateral;          // --collateral: TDX PCCS JSON collateral

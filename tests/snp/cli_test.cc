@@ -247,3 +247,61 @@ TEST_CASE("cvmctl snp fetch-certs needs --product for a version 2 report") {
 
 }  // namespace
 }  // namespace cvm::snp
+
+#include "common/clock.h"
+#include "tests/snp/fixtures.h"
+
+namespace cvm::snp {
+namespace {
+
+TEST_CASE("cvmctl verify --product names the product of a version 2 report and refuses a wrong one") {
+  std::vector<std::string> base = {"verify", Vec("milan-v2/report.bin"), "--cert",
+                                   Vec("milan-v2/vcek.der"), "--cert", Vec("milan-v2/ask_ark.pem"),
+                                   kAt};
+  auto milan = base, genoa = base, bogus = base;
+  milan.insert(milan.end(), {"--product", "Milan"});
+  genoa.insert(genoa.end(), {"--product", "Genoa"});
+  bogus.insert(bogus.end(), {"--product", "Venice"});
+  CHECK(Cvmctl(milan).exit_code == 0);
+  auto wrong = Cvmctl(genoa);
+  CHECK(wrong.exit_code == 1);
+  CHECK(wrong.err.find("Genoa") != std::string::npos);
+  auto unknown = Cvmctl(bogus);
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.find("Venice") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify --crl rejects a chain whose ASK the ARK has revoked") {
+  const SimSnp& sim = testing::SimGenoa();
+  cvm::testing::TempDir dir;
+  auto report = sim.MakeReport(testing::Request());
+  REQUIRE(report.ok());
+  REQUIRE(WriteFileAtomic(dir.File("report.bin"), *report).ok());
+  REQUIRE(WriteFileAtomic(dir.File("ark.pem"), sim.ark().Pem()).ok());
+  REQUIRE(WriteFileAtomic(dir.File("chain.pem"), sim.vcek().Pem() + sim.ask().Pem()).ok());
+  auto now = std::chrono::system_clock::now();
+  auto ask_serial = std::stoull(sim.ask().SerialHex(), nullptr, 16);
+  uint64_t revoked[] = {ask_serial};
+  uint64_t none[] = {0x7fff};
+  auto bad = IssueCrl(sim.ark(), sim.ark_key(), revoked, now - std::chrono::hours(1),
+                      now + std::chrono::hours(24), DigestAlg::kSha384);
+  auto good = IssueCrl(sim.ark(), sim.ark_key(), none, now - std::chrono::hours(1),
+                       now + std::chrono::hours(24), DigestAlg::kSha384);
+  REQUIRE(bad.ok());
+  REQUIRE(good.ok());
+  REQUIRE(WriteFileAtomic(dir.File("revoked.crl"), bad->Der()).ok());
+  REQUIRE(WriteFileAtomic(dir.File("clean.crl"), good->Der()).ok());
+  std::vector<std::string> base = {"verify", dir.File("report.bin"), "--cert", dir.File("chain.pem"),
+                                   "--root", dir.File("ark.pem")};
+  auto clean = base, rev = base;
+  clean.insert(clean.end(), {"--crl", dir.File("clean.crl")});
+  rev.insert(rev.end(), {"--crl", dir.File("revoked.crl")});
+  CHECK(Cvmctl(base).exit_code == 0);
+  CHECK(Cvmctl(clean).exit_code == 0);
+  auto r = Cvmctl(rev);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("revoked") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace cvm::snp
