@@ -1,0 +1,73 @@
+#include "tpm/eventlog.h"
+
+#include "common/encoding.h"
+
+namespace cvm::tpm {
+namespace {
+
+std::string Name(DigestAlg alg, uint32_t index) {
+  return std::string(DigestName(alg)) + ":" + std::to_string(index);
+}
+
+Status Violations(const std::vector<std::string>& problems, std::string_view what) {
+  if (problems.empty()) return Status::Ok();
+  std::string msg = std::string(what) + ": " + std::to_string(problems.size()) + " PCR" +
+                    (problems.size() == 1 ? "" : "s") + " differ: ";
+  for (size_t i = 0; i < problems.size(); ++i) msg += (i ? "; " : "") + problems[i];
+  return Rejected(msg);
+}
+
+}  // namespace
+
+PcrValues ReplayPcrs(const tcg::EventLog& log) {
+  PcrValues out;
+  for (const auto& [alg_id, registers] : tcg::Replay(log, tcg::ReplayMode::kTpm)) {
+    std::optional<DigestAlg> alg = tcg::DigestAlgFromTpm(alg_id);
+    if (!alg) continue;
+    for (const auto& [index, value] : registers) out[*alg][index] = value;
+  }
+  return out;
+}
+
+Status ValidatePcrsAgainstEventLog(const PcrValues& quoted, const tcg::EventLog& log) {
+  PcrValues replayed = ReplayPcrs(log);
+  bool log_has_bank = false;
+  std::vector<std::string> problems;
+  for (const auto& [alg, bank] : quoted) {
+    log_has_bank = false;
+    for (const auto& a : log.algorithms) log_has_bank |= tcg::DigestAlgFromTpm(a.alg_id) == alg;
+    if (!log_has_bank) {
+      problems.push_back(std::string("the event log has no ") + std::string(DigestName(alg)) +
+                         " bank");
+      continue;
+    }
+    for (const auto& [index, value] : bank) {
+      Bytes want(DigestSize(alg), 0);
+      auto b = replayed.find(alg);
+      if (b != replayed.end() && b->second.count(index)) want = b->second.at(index);
+      if (value != want) {
+        problems.push_back(Name(alg, index) + " is " + HexEncode(value) +
+                           " but the event log replays to " + HexEncode(want));
+      }
+    }
+  }
+  return Violations(problems, "PCRs vs event log");
+}
+
+Status ValidateExpectedPcrs(const PcrValues& actual, const PcrValues& expected) {
+  std::vector<std::string> problems;
+  for (const auto& [alg, bank] : expected) {
+    for (const auto& [index, value] : bank) {
+      auto b = actual.find(alg);
+      if (b == actual.end() || !b->second.count(index)) {
+        problems.push_back(Name(alg, index) + " is expected but was not quoted");
+      } else if (b->second.at(index) != value) {
+        problems.push_back(Name(alg, index) + " is " + HexEncode(b->second.at(index)) +
+                           ", expected " + HexEncode(value));
+      }
+    }
+  }
+  return Violations(problems, "expected PCR values");
+}
+
+}  // namespace cvm::tpm

@@ -1,0 +1,34 @@
+// The measured-boot event log next to the TPM: reading it from the kernel, and checking quoted
+// PCR values against its replay and against expected values. The log format and replay are
+// common/tcg_eventlog.h.
+#pragma once
+
+#include <string>
+
+#include "common/tcg_eventlog.h"
+#include "tpm/pcr.h"
+
+namespace cvm::tpm {
+
+inline constexpr const char* kLinuxEventLogPath =
+    "/sys/kernel/security/tpm0/binary_bios_measurements";
+
+// Reads the kernel's copy of the firmware event log (securityfs; root only). kNotFound when the
+// kernel exposes none, kPermissionDenied when not allowed.
+Result<Bytes> ReadLinuxEventLog(const std::string& path = kLinuxEventLogPath);
+
+// The replayed TPM PCRs (ReplayMode::kTpm) as PcrValues; banks we do not hash (SM3) are left out.
+PcrValues ReplayPcrs(const tcg::EventLog& log);
+
+// Checks every PCR in `quoted` against the replay of `log`. A PCR the log never extends must be
+// all zeros (PCR0: its startup-locality value). kRejected listing every mismatch, e.g.
+// "sha256:7 is 3d45... but the event log replays to 65ca..."; a bank the log does not carry is a
+// mismatch too. Use it only on PCRs the log is meant to account for (firmware and boot loader,
+// typically 0-9), not PCRs extended at run time without log entries.
+Status ValidatePcrsAgainstEventLog(const PcrValues& quoted, const tcg::EventLog& log);
+
+// Validation of expected values: every PCR in `expected` must be in `actual` with that value.
+// kRejected listing every violation (missing or different).
+Status ValidateExpectedPcrs(const PcrValues& actual, const PcrValues& expected);
+
+}  // namespace cvm::tpm
