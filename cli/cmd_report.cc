@@ -89,6 +89,7 @@ int RunVerify(Args args) {
   parser.Option("collateral", 0, "FILE", "TDX collateral in PCCS JSON form", &options.collateral);
   parser.Option("tpm-quote", 0, "FILE", "Azure: TPM quote JSON to check against the HCL AK",
                 &options.tpm_quote);
+  parser.Option("nonce", 0, "HEX", "Azure: the nonce the --tpm-quote must carry", &options.nonce);
   parser.Flag("fetch", 0, "allow fetching certificates from AMD KDS / Intel PCS", &options.fetch);
   parser.Flag("json", 0, "print the result as JSON", &options.json);
   parser.Positionals("FILE", 1, 1, &files);

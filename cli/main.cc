@@ -23,7 +23,8 @@ constexpr Group kGroups[] = {
     {"sim", "sim init|report|quote|collateral: simulated SNP and TDX for tests and demos",
      cvm::cli::RunSim},
     {"snp", "snp fetch-certs FILE: fetch VCEK and chain from AMD KDS (cached)", cvm::cli::RunSnp},
-    {"tpm", "tpm quote|pcrs: TPM2 quotes and PCR values", cvm::cli::RunTpm},
+    {"tpm", "tpm quote|pcrs|verify|hcl-report: TPM2 quotes, PCRs, Azure HCL reports",
+     cvm::cli::RunTpm},
     {"eventlog", "eventlog replay FILE: replay a TCG or CCEL event log", cvm::cli::RunEventlog},
 };
 

@@ -31,6 +31,7 @@ struct VerifyOptions {
   std::string policy;              // --policy: expected values (YAML)
   std::string collateral;          // --collateral: TDX PCCS JSON collateral
   std::string tpm_quote;           // --tpm-quote: Azure TPM quote JSON
+  std::string nonce;               // --nonce: hex nonce the TPM quote must carry (with --tpm-quote)
   bool fetch = false;              // --fetch: allow certificate services over the network
   bool json = false;               // --json
 };

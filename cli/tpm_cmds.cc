@@ -453,7 +453,13 @@ int VerifyAzureHcl(ByteSpan data, const VerifyOptions& options) {
     if (!json.ok()) return Fail(json.status());
     auto q = tpm::ParseAzureTpmQuote(AsChars(*json));
     if (!q.ok()) return Fail(q.status().WithContext(options.tpm_quote));
-    auto a = tpm::VerifyAzureTpmQuote(*r, *q, std::nullopt);
+    std::optional<Bytes> nonce;
+    if (!options.nonce.empty()) {
+      auto n = ParseNonce(options.nonce);
+      if (!n.ok()) return Fail(n.status());
+      nonce = std::move(*n);
+    }
+    auto a = tpm::VerifyAzureTpmQuote(*r, *q, nonce ? std::optional<ByteSpan>(*nonce) : std::nullopt);
     if (!a.ok()) return Fail(a.status());
     quote = std::move(*a);
   }
@@ -475,7 +481,7 @@ int VerifyAzureHcl(ByteSpan data, const VerifyOptions& options) {
       j["tpm_quote"] = {{"verified", true},
                         {"pcr_selection", tpm::FormatPcrSelection(quote->pcr_selection)},
                         {"nonce", HexEncode(quote->extra_data)},
-                        {"nonce_checked", false}};
+                        {"nonce_checked", !options.nonce.empty()}};
     }
     if (!options.policy.empty()) {
       j["valid"] = valid.ok();
@@ -490,8 +496,12 @@ int VerifyAzureHcl(ByteSpan data, const VerifyOptions& options) {
     if (quote) {
       std::printf("TPM quote: verified with HCLAkPub over %s\n",
                   tpm::FormatPcrSelection(quote->pcr_selection).c_str());
-      std::printf("TPM quote nonce (extraData, compare with yours): %s\n",
-                  HexEncode(quote->extra_data).c_str());
+      if (options.nonce.empty()) {
+        std::printf("TPM quote nonce (extraData, not checked: pass --nonce): %s\n",
+                    HexEncode(quote->extra_data).c_str());
+      } else {
+        std::printf("TPM quote nonce: matches --nonce\n");
+      }
     }
     if (!options.policy.empty() && valid.ok()) std::printf("policy: ok\n");
     std::printf("verified\n");

@@ -217,6 +217,22 @@ TEST_CASE("cvmctl verify checks the Azure HCL report, its claims binding and its
   CHECK(j["tpm_quote"]["nonce"] == HexEncode(AsBytes("challenge")));
 }
 
+TEST_CASE("cvmctl verify --nonce checks the Azure TPM quote's nonce") {
+  std::vector<std::string> base = {Cvmctl(), "verify", Vector("snp/azure-vtpm/hcl-report.bin"),
+                                   "--cert", Vector("snp/azure-vtpm/vcek_ask_ark.pem"),
+                                   "--tpm-quote", Vector("snp/azure-vtpm/tpm-quote-v1.json")};
+  auto right = base, wrong = base;
+  right.insert(right.end(), {"--nonce", HexEncode(AsBytes("challenge")), "--json"});
+  wrong.insert(wrong.end(), {"--nonce", HexEncode(AsBytes("challengf"))});
+  auto ok = testing::Run(right);
+  INFO(ok.err);
+  REQUIRE(ok.exit_code == 0);
+  CHECK(ParseJson(ok.out)["tpm_quote"]["nonce_checked"] == true);
+  auto bad = testing::Run(wrong);
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("nonce") != std::string::npos);
+}
+
 TEST_CASE("cvmctl verify rejects an Azure HCL report whose claims were changed") {
   Bytes data = testing::ReadData("vectors/snp/azure-vtpm/hcl-report.bin");
   std::string text(AsChars(data));
