@@ -94,6 +94,15 @@ Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode) {
   return Status::Ok();
 }
 
+Status WriteAttribute(const std::string& path, ByteSpan data) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus(errno, "open " + path);
+  ssize_t n = ::write(fd.get(), data.data(), data.size());
+  if (n < 0) return ErrnoStatus(errno, "write " + path);
+  if (static_cast<size_t>(n) != data.size()) return IoError("short write to " + path);
+  return Status::Ok();
+}
+
 Status MakeDirs(const std::string& path, mode_t mode) {
   if (path.empty()) return InvalidInput("empty directory path");
   for (size_t pos = 1; pos <= path.size(); ++pos) {

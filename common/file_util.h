@@ -26,6 +26,10 @@ inline Status WriteFileAtomic(const std::string& path, std::string_view text, mo
   return WriteFileAtomic(path, AsBytes(text), mode);
 }
 
+// Writes a sysfs/configfs attribute: the whole value in one write(2) to the existing file, as
+// those file systems require (no temporary file, no truncation). A short write is kIoError.
+Status WriteAttribute(const std::string& path, ByteSpan data);
+
 // Creates a directory and its parents (mkdir -p) with `mode` for the ones it creates.
 Status MakeDirs(const std::string& path, mode_t mode = 0755);
 

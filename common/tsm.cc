@@ -32,15 +32,7 @@ class LinuxTsmFs final : public TsmFs {
     return ReadFile(path, max_size);
   }
   Status WriteAttr(const std::string& path, ByteSpan data) override {
-    // configfs attributes take the whole value in one write(2).
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(errno, "open " + path);
-    ssize_t n = ::write(fd, data.data(), data.size());
-    int err = errno;
-    ::close(fd);
-    if (n < 0) return ErrnoStatus(err, "write " + path);
-    if (static_cast<size_t>(n) != data.size()) return IoError("short write to " + path);
-    return Status::Ok();
+    return WriteAttribute(path, data);
   }
 };
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/file_util.h"
 #include "tdx/tdx_guest.h"
 #include "tdx/tdx_guest_uapi.h"
 
@@ -29,14 +30,7 @@ class RealSys final : public TdxGuestSys {
   void Close(int fd) override { ::close(fd); }
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
   Status WriteAttr(const std::string& path, ByteSpan data) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(errno, "open " + path);
-    ssize_t n = ::write(fd, data.data(), data.size());
-    int err = errno;
-    ::close(fd);
-    if (n < 0) return ErrnoStatus(err, "write " + path);
-    if (static_cast<size_t>(n) != data.size()) return IoError("short write to " + path);
-    return Status::Ok();
+    return WriteAttribute(path, data);
   }
 };
 

@@ -5,12 +5,15 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/tcg_eventlog.h"
 
 namespace cvm::tpm {
 namespace {
 
-// TPM 2.0 Part 2, table 9 (TPM_ALG_ID).
-constexpr uint16_t kAlgSha1 = 0x0004, kAlgSha256 = 0x000B, kAlgSha384 = 0x000C, kAlgSha512 = 0x000D;
+using tcg::kAlgSha1;
+using tcg::kAlgSha256;
+using tcg::kAlgSha384;
+using tcg::kAlgSha512;
 
 Result<uint32_t> ParseIndex(std::string_view text) {
   uint32_t v = 0;
@@ -64,21 +67,8 @@ uint16_t TpmAlgId(DigestAlg alg) {
 }
 
 Result<DigestAlg> DigestAlgFromTpm(uint16_t alg_id) {
-  switch (alg_id) {
-    case kAlgSha1:
-      return DigestAlg::kSha1;
-    case kAlgSha256:
-      return DigestAlg::kSha256;
-    case kAlgSha384:
-      return DigestAlg::kSha384;
-    case kAlgSha512:
-      return DigestAlg::kSha512;
-    default:
-      break;
-  }
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "0x%04x", alg_id);
-  return Unsupported(std::string("hash algorithm ") + buf + " is not supported");
+  if (auto alg = tcg::DigestAlgFromTpm(alg_id)) return *alg;
+  return Unsupported("hash algorithm " + tcg::TpmAlgName(alg_id) + " is not supported");
 }
 
 Result<DigestAlg> ParseBankName(std::string_view name) {

@@ -58,3 +58,18 @@ TEST_CASE("SecretBytes is wiped on Clear and moves leave the source empty") {
 
 }  // namespace
 }  // namespace cvm
+
+namespace cvm {
+namespace {
+
+TEST_CASE("WriteAttribute writes in place and fails on a missing attribute") {
+  testing::TempDir dir;
+  std::string attr = dir.File("inblob");
+  REQUIRE(WriteFileAtomic(attr, std::string_view("old value")).ok());
+  REQUIRE(WriteAttribute(attr, AsBytes("new")).ok());
+  CHECK(ReadTextFile(attr)->substr(0, 3) == "new");
+  CHECK(WriteAttribute(dir.File("missing"), AsBytes("x")).code() == Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace cvm
