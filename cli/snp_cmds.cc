@@ -333,7 +333,7 @@ int SimReport(Args args) {
   if (auto code = parser.Parse(args)) return *code;
   if (report_data.empty()) return Fail(InvalidInput("--report-data is required"));
   snp::SimReportRequest q;
-  for (Status st : {HexInto(report_data, q.report_data, "--report-data", true),
+  for (const Status& st : {HexInto(report_data, q.report_data, "--report-data", true),
                     HexInto(measurement, q.measurement, "--measurement", false),
                     HexInto(host_data, q.host_data, "--host-data", false)}) {
     if (!st.ok()) return Fail(st);
@@ -388,7 +388,7 @@ int FetchCerts(Args args) {
   std::string chain;
   for (const auto& c : certs->chain) chain += c.Pem();
   if (Status st = MakeDirs(out, 0755); !st.ok()) return Fail(st);
-  for (Status st : {WriteFileAtomic(out + "/vcek.der", certs->vcek.Der(), 0644),
+  for (const Status& st : {WriteFileAtomic(out + "/vcek.der", certs->vcek.Der(), 0644),
                     WriteFileAtomic(out + "/cert_chain.pem", chain, 0644)}) {
     if (!st.ok()) return Fail(st);
   }

@@ -51,7 +51,7 @@ std::string TctiOrDefault(const std::string& tcti) {
 
 Result<uint32_t> ParseHandle(const std::string& text) {
   size_t end = 0;
-  unsigned long v = 0;
+  unsigned long v = 0;  // NOLINT(google-runtime-int): std::stoul's type
   try {
     v = std::stoul(text, &end, 0);
   } catch (...) {

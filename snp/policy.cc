@@ -68,7 +68,7 @@ std::vector<Bytes> HexList(const YAML::Node& n, const std::string& key, size_t s
 
 std::pair<uint8_t, uint8_t> MajorMinor(const YAML::Node& n, const std::string& key) {
   if (!n.IsScalar()) Throw(n, key, "expected \"MAJOR.MINOR\"");
-  std::string s = n.Scalar();
+  const std::string& s = n.Scalar();
   size_t dot = s.find('.');
   try {
     if (dot == std::string::npos) throw std::invalid_argument("no dot");
@@ -91,7 +91,9 @@ void Walk(const YAML::Node& map, const std::string& prefix,
   if (!map.IsMap()) Throw(map, prefix.empty() ? "policy" : prefix, "expected a mapping");
   for (const auto& kv : map) {
     std::string name = kv.first.Scalar();
-    std::string key = prefix.empty() ? name : prefix + "." + name;
+    std::string key = prefix;
+    if (!key.empty()) key += ".";
+    key += name;
     auto it = keys.find(name);
     if (it == keys.end()) {
       std::string known;
@@ -199,12 +201,13 @@ ValidationOptions Parse(const YAML::Node& root) {
               if (!v.IsSequence()) Throw(v, k, "expected a list of vcek, vlek");
               for (const auto& item : v) {
                 std::string s = item.IsScalar() ? item.Scalar() : "";
-                if (s == "vcek")
+                if (s == "vcek") {
                   o.signing_keys.push_back(SigningKey::kVcek);
-                else if (s == "vlek")
+                } else if (s == "vlek") {
                   o.signing_keys.push_back(SigningKey::kVlek);
-                else
+                } else {
                   Throw(item, k, "expected vcek or vlek, got '" + s + "'");
+                }
               }
             }},
        });

@@ -149,7 +149,7 @@ Result<Certificate> IssueSimVcek(const SimPlatform& p, const EVP_PKEY* vcek_key,
 
 SimSnp::SimSnp(SimPlatform platform, ossl::PKey ark_key, ossl::PKey ask_key, ossl::PKey vcek_key,
                Certificate ark, Certificate ask, Certificate vcek)
-    : platform_(std::move(platform)),
+    : platform_(platform),
       ark_key_(std::move(ark_key)),
       ask_key_(std::move(ask_key)),
       vcek_key_(std::move(vcek_key)),
@@ -192,7 +192,7 @@ Result<SimSnp> SimSnp::Create(const SimPlatform& in, const std::string& dir) {
     CVM_RETURN_IF_ERROR(WritePem(dir + "/vcek.pem", vcek.Pem(), 0644));
     CVM_RETURN_IF_ERROR(WriteFileAtomic(dir + "/sim.json", PlatformToJson(p).dump(2) + "\n", 0644));
   }
-  return SimSnp(std::move(p), std::move(ark_key), std::move(ask_key), std::move(vcek_key),
+  return SimSnp(p, std::move(ark_key), std::move(ask_key), std::move(vcek_key),
                 std::move(ark), std::move(ask), std::move(vcek));
 }
 
@@ -205,7 +205,7 @@ Result<SimSnp> SimSnp::Load(const std::string& dir) {
   CVM_ASSIGN_OR_RETURN(Certificate ark, LoadCert(dir + "/ark.pem"));
   CVM_ASSIGN_OR_RETURN(Certificate ask, LoadCert(dir + "/ask.pem"));
   CVM_ASSIGN_OR_RETURN(Certificate vcek, LoadCert(dir + "/vcek.pem"));
-  return SimSnp(std::move(p), std::move(ark_key), std::move(ask_key), std::move(vcek_key),
+  return SimSnp(p, std::move(ark_key), std::move(ask_key), std::move(vcek_key),
                 std::move(ark), std::move(ask), std::move(vcek));
 }
 

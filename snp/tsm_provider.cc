@@ -42,7 +42,7 @@ std::unique_ptr<ReportProvider> NewTsmProvider(TsmFs& fs, std::string root) {
 }
 
 Result<std::unique_ptr<ReportProvider>> NewReportProvider(TsmFs& fs, SevGuestSys& sys,
-                                                          std::string tsm_root,
+                                                          const std::string& tsm_root,
                                                           SevGuestOptions options) {
   auto tsm = std::make_unique<TsmProvider>(fs, tsm_root);
   if (tsm->Available()) return std::unique_ptr<ReportProvider>(std::move(tsm));

@@ -102,7 +102,7 @@ Status CheckSignature(const Certificate& leaf, ByteSpan bytes, const Report& rep
   Bytes s = LittleToBigEndian(report.signature_s);
   Status st = VerifyEcdsaRaw(key.get(), DigestAlg::kSha384, bytes.first(kSignedSize), r, s);
   if (st.code() == Code::kRejected) {
-    return Rejected("report signature does not verify with the " + std::string(leaf.CommonName()) +
+    return Rejected("report signature does not verify with the " + leaf.CommonName() +
                     " key (report altered or signed by another key)");
   }
   return st;
@@ -210,7 +210,7 @@ Result<VerifiedReport> VerifyReport(ByteSpan bytes, const VerifyOptions& options
   } else if (!info.csp_id) {
     return Rejected("the VLEK has no cspId extension");
   }
-  return VerifiedReport{std::move(report), product, signer.signing_key, leaf, std::move(info)};
+  return VerifiedReport{report, product, signer.signing_key, leaf, std::move(info)};
 }
 
 }  // namespace cvm::snp

@@ -3,6 +3,7 @@
 #include <openssl/asn1.h>
 #include <openssl/objects.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -22,7 +23,7 @@ constexpr std::string_view kPrefix = "1.2.840.113741.1.13.1";
 
 Result<Seq> ParseSeq(ByteSpan der, std::string_view what) {
   const unsigned char* p = der.data();
-  Seq seq(d2i_ASN1_SEQUENCE_ANY(nullptr, &p, static_cast<long>(der.size())));
+  Seq seq(d2i_ASN1_SEQUENCE_ANY(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(google-runtime-int)
   if (!seq) {
     ossl::ClearErrors();
     return InvalidInput(std::string("pck extension: ") + std::string(what) + " is not a DER SEQUENCE");
@@ -80,8 +81,9 @@ Result<Bytes> Octets(const ASN1_TYPE* v, size_t size, std::string_view what) {
   return Bytes(d, d + size);
 }
 
+// NOLINTNEXTLINE(google-runtime-int): OpenSSL's ASN.1 integers are long.
 Result<long> Integer(const ASN1_TYPE* v, long max, std::string_view what) {
-  long value = -1;
+  long value = -1;  // NOLINT(google-runtime-int)
   if (v->type == V_ASN1_INTEGER) value = ASN1_INTEGER_get(v->value.integer);
   else if (v->type == V_ASN1_ENUMERATED) value = ASN1_ENUMERATED_get(v->value.enumerated);
   else return InvalidInput("pck extension: " + std::string(what) + " is not an INTEGER");
@@ -103,7 +105,11 @@ Status ParseTcb(const ASN1_TYPE* v, PckExtensions& out) {
   for (int i = 0; i < sk_ASN1_TYPE_num(seq.get()); ++i) {
     CVM_ASSIGN_OR_RETURN(auto entry, OidValue(sk_ASN1_TYPE_value(seq.get(), i)));
     if (entry.oid.rfind(prefix, 0) != 0) continue;
-    int n = std::atoi(entry.oid.c_str() + prefix.size());
+    int n = 0;
+    std::string_view digits(entry.oid);
+    digits.remove_prefix(prefix.size());
+    auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (parsed.ec != std::errc()) continue;
     if (entry.oid.find('.', prefix.size()) != std::string::npos) continue;
     if (n >= 1 && n <= 16) {
       CVM_ASSIGN_OR_RETURN(long svn, Integer(entry.value, 255, "TCB component SVN"));
@@ -175,7 +181,7 @@ Result<Bytes> EncodeSeq(std::vector<TypePtr>& items) {
   if (!seq) return ossl::Error("pck extension: allocation");
   for (auto& item : items) {
     if (!sk_ASN1_TYPE_push(seq.get(), item.get())) return ossl::Error("pck extension: push");
-    item.release();
+    static_cast<void>(item.release());  // the sequence owns it now
   }
   unsigned char* der = nullptr;
   int len = i2d_ASN1_SEQUENCE_ANY(seq.get(), &der);
@@ -208,7 +214,7 @@ Result<TypePtr> MakeEntry(const std::string& oid, TypePtr value) {
   return SeqType(der);
 }
 
-Result<TypePtr> IntType(long v) {
+Result<TypePtr> IntType(long v) {  // NOLINT(google-runtime-int)
   TypePtr t(ASN1_TYPE_new());
   ASN1_INTEGER* i = ASN1_INTEGER_new();
   if (!t || !i || !ASN1_INTEGER_set(i, v)) {
@@ -219,7 +225,7 @@ Result<TypePtr> IntType(long v) {
   return t;
 }
 
-Result<TypePtr> EnumType(long v) {
+Result<TypePtr> EnumType(long v) {  // NOLINT(google-runtime-int)
   TypePtr t(ASN1_TYPE_new());
   ASN1_ENUMERATED* i = ASN1_ENUMERATED_new();
   if (!t || !i || !ASN1_ENUMERATED_set(i, v)) {

@@ -27,7 +27,7 @@ Result<uint64_t> Number(const YAML::Node& n, const std::string& key, uint64_t ma
   CVM_ASSIGN_OR_RETURN(std::string s, Scalar(n, key));
   errno = 0;
   char* end = nullptr;
-  unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+  unsigned long long v = std::strtoull(s.c_str(), &end, 0);  // NOLINT(google-runtime-int)
   if (s.empty() || s[0] == '-' || errno != 0 || end == nullptr || *end != '\0' || v > max) {
     return InvalidInput("tdx policy: \"" + key + "\" is not a number in 0.." + std::to_string(max));
   }

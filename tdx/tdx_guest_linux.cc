@@ -19,6 +19,7 @@ class RealSys final : public TdxGuestSys {
     if (fd < 0) return ErrnoStatus(errno, "open " + path);
     return fd;
   }
+  // NOLINTNEXTLINE(google-runtime-int): ioctl(2)'s request type.
   Status Ioctl(int fd, unsigned long request, void* arg) override {
     int rc;
     do {

@@ -176,11 +176,13 @@ Result<PcrValues> PcrValuesFromJson(std::string_view json) {
       auto index = ParseIndex(index_text);
       if (!index.ok()) return index.status().WithContext("PCR values: " + bank_name);
       if (!hex.is_string()) {
-        return InvalidInput("PCR values: " + bank_name + ":" + index_text + " is not a string");
+        return InvalidInput("PCR values: " + std::string(bank_name).append(":").append(index_text) +
+                            " is not a string");
       }
       auto digest = HexDecodeFixed(hex.get<std::string>(), DigestSize(*alg));
       if (!digest.ok()) {
-        return digest.status().WithContext("PCR values: " + bank_name + ":" + index_text);
+        return digest.status().WithContext("PCR values: " +
+                                           std::string(bank_name).append(":").append(index_text));
       }
       out[*alg][*index] = std::move(*digest);
     }
