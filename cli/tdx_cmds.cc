@@ -88,10 +88,17 @@ Result<std::vector<Certificate>> LoadRoots(const std::vector<std::string>& files
   return out;
 }
 
-// Prints the verification result and returns the exit code.
-int Report(ojson j, const Status& s, bool json) {
+// Prints the verification result and returns the exit code. Like the other TEEs' results, the
+// JSON carries "verified", "tee", "reasons" (why not, or the policy violations) and "report".
+int Report(ojson j, const Status& s, bool json, const tdx::Quote& quote) {
   j["verified"] = s.ok();
   if (!s.ok()) j["error"] = s.ToString();
+  if (j.contains("violations") && !j["violations"].empty()) {
+    j["reasons"] = j["violations"];
+  } else {
+    j["reasons"] = s.ok() ? ojson::array() : ojson::array({s.ToString()});
+  }
+  if (json) j["report"] = QuoteJson(quote);
   if (json) {
     Print(j.dump(2) + "\n");
   } else if (s.ok()) {
@@ -196,12 +203,12 @@ int VerifyTdxQuote(ByteSpan data, const VerifyOptions& options) {
   j["collateral"] = raw.has_value();
   if (raw) {
     auto vc = tdx::VerifyCollateral(*raw, *roots, at);
-    if (!vc.ok()) return Report(std::move(j), vc.status(), options.json);
+    if (!vc.ok()) return Report(std::move(j), vc.status(), options.json, *q);
     vo.crls = vc->crls;
     collateral = std::move(*vc);
   }
   auto v = tdx::VerifyQuote(*q, vo);
-  if (!v.ok()) return Report(std::move(j), v.status(), options.json);
+  if (!v.ok()) return Report(std::move(j), v.status(), options.json, *q);
   j["fmspc"] = HexEncode(v->pck_extensions.fmspc);
   j["pce_svn"] = v->pck_extensions.pce_svn;
   j["qe_svn"] = q->certification.qe_report.isv_svn;
@@ -212,7 +219,7 @@ int VerifyTdxQuote(ByteSpan data, const VerifyOptions& options) {
   std::optional<tdx::TcbEvaluation> tcb;
   if (collateral) {
     auto e = tdx::EvaluateTcb(*q, v->pck_extensions, *collateral);
-    if (!e.ok()) return Report(std::move(j), e.status(), options.json);
+    if (!e.ok()) return Report(std::move(j), e.status(), options.json, *q);
     tcb = std::move(*e);
     j["checks"] = "signatures, PCK chain, CRLs, collateral and TCB level";
     j["tcb_status"] = std::string(tdx::TcbStatusName(tcb->status));
@@ -231,7 +238,7 @@ int VerifyTdxQuote(ByteSpan data, const VerifyOptions& options) {
   j["violations"] = violations;
   Status s;
   if (!violations.empty()) s = tdx::ValidateQuote(*q, &v->pck_extensions, tcb ? &*tcb : nullptr, vopts);
-  return Report(std::move(j), s, options.json);
+  return Report(std::move(j), s, options.json, *q);
 }
 
 namespace {

@@ -30,6 +30,10 @@ TEST_CASE("cvmctl verifies the real v4 quote with its collateral as UpToDate") {
   CHECK(j["verified"] == true);
   CHECK(j["tcb_status"] == "UpToDate");
   CHECK(j["advisory_ids"] == json::array());
+  // The same result shape as the other TEEs: verified, tee, reasons, report.
+  CHECK(j["tee"] == "tdx");
+  CHECK(j["reasons"] == json::array());
+  CHECK(j["report"]["mrtd"].get<std::string>().size() == 96);
 }
 
 TEST_CASE("cvmctl verify without collateral says only signatures and chain were checked") {
@@ -82,6 +86,8 @@ TEST_CASE("A policy violation makes cvmctl reject the quote listing every violat
   CHECK(r.exit_code == 1);
   json j = json::parse(r.out);
   CHECK(j["violations"].size() == 2);
+  CHECK(j["reasons"] == j["violations"]);
+  CHECK(j["verified"] == false);
 }
 
 TEST_CASE("A simulated quote verifies only with --root naming the simulated root") {
