@@ -487,6 +487,10 @@ int VerifyAzureHcl(ByteSpan data, const VerifyOptions& options) {
       j["valid"] = valid.ok();
       if (!valid.ok()) j["violations"] = valid.ToString();
     }
+    // The same result shape as the other TEEs: verified, tee, reasons, report.
+    j["verified"] = valid.ok();
+    j["reasons"] = valid.ok() ? Json::array() : Json::array({valid.ToString()});
+    j["report"] = HclJson(*r);
     PrintJson(j);
   } else {
     std::printf("hardware report: SNP (%s), verified with the VCEK chain\n",

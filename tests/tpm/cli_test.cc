@@ -215,6 +215,9 @@ TEST_CASE("cvmctl verify checks the Azure HCL report, its claims binding and its
   CHECK(j["claims_binding"] == "verified");
   CHECK(j["tpm_quote"]["verified"] == true);
   CHECK(j["tpm_quote"]["nonce"] == HexEncode(AsBytes("challenge")));
+  CHECK(j["verified"] == true);
+  CHECK(j["reasons"].empty());
+  CHECK(j["report"]["tee"] == "az-snp-vtpm");
 }
 
 TEST_CASE("cvmctl verify --nonce checks the Azure TPM quote's nonce") {
