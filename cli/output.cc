@@ -50,6 +50,17 @@ Result<Bytes> ReadInput(const std::string& path) {
   return out;
 }
 
+Result<std::vector<Certificate>> ReadCertificates(const std::vector<std::string>& paths) {
+  std::vector<Certificate> out;
+  for (const std::string& path : paths) {
+    CVM_ASSIGN_OR_RETURN(Bytes data, ReadInput(path));
+    auto certs = ParseCertificates(data);
+    if (!certs.ok()) return certs.status().WithContext(path);
+    out.insert(out.end(), certs->begin(), certs->end());
+  }
+  return out;
+}
+
 Status WriteOutput(const std::string& path, ByteSpan data, unsigned mode) {
   if (path.empty() || path == "-") {
     if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size()) {

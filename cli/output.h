@@ -2,9 +2,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/status.h"
+#include "common/x509.h"
 
 namespace cvm::cli {
 
@@ -15,6 +17,9 @@ int ExitCodeFor(const Status& status);
 int Fail(const Status& status);
 // Reads an input file named on the command line ("-" is stdin); errors name the file.
 Result<Bytes> ReadInput(const std::string& path);
+// Reads every certificate (PEM, one or more per file, or DER) from the named files, in order;
+// errors name the file.
+Result<std::vector<Certificate>> ReadCertificates(const std::vector<std::string>& paths);
 // Writes to `path` ("-" or empty: stdout) atomically with `mode`.
 Status WriteOutput(const std::string& path, ByteSpan data, unsigned mode = 0644);
 

@@ -77,17 +77,6 @@ ojson QuoteJson(const tdx::Quote& q) {
   return j;
 }
 
-Result<std::vector<Certificate>> LoadRoots(const std::vector<std::string>& files) {
-  std::vector<Certificate> out;
-  for (const auto& f : files) {
-    CVM_ASSIGN_OR_RETURN(Bytes data, ReadInput(f));
-    auto certs = ParseCertificates(data);
-    if (!certs.ok()) return certs.status().WithContext(f);
-    out.insert(out.end(), certs->begin(), certs->end());
-  }
-  return out;
-}
-
 // Prints the verification result and returns the exit code. Like the other TEEs' results, the
 // JSON carries "verified", "tee", "reasons" (why not, or the policy violations) and "report".
 int Report(ojson j, const Status& s, bool json, const tdx::Quote& quote) {
@@ -166,7 +155,7 @@ int ShowTdReport(ByteSpan data, const ShowOptions& options) {
 int VerifyTdxQuote(ByteSpan data, const VerifyOptions& options) {
   auto q = tdx::ParseQuote(data);
   if (!q.ok()) return Fail(q.status());
-  auto roots = LoadRoots(options.roots);
+  auto roots = ReadCertificates(options.roots);
   if (!roots.ok()) return Fail(roots.status().WithContext("--root"));
   TimePoint at = options.at.value_or(std::chrono::system_clock::now());
   std::optional<tdx::ValidateOptions> policy;

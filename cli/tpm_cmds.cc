@@ -375,17 +375,6 @@ Json HclJson(const tpm::HclReport& r) {
   return j;
 }
 
-Result<std::vector<Certificate>> LoadCertificates(const std::vector<std::string>& paths) {
-  std::vector<Certificate> out;
-  for (const std::string& path : paths) {
-    CVM_ASSIGN_OR_RETURN(Bytes data, ReadInput(path));
-    auto certs = ParseCertificates(data);
-    if (!certs.ok()) return certs.status().WithContext(path);
-    out.insert(out.end(), certs->begin(), certs->end());
-  }
-  return out;
-}
-
 }  // namespace
 
 int ShowAzureHcl(ByteSpan data, const ShowOptions& options) {
@@ -428,9 +417,9 @@ int VerifyAzureHcl(ByteSpan data, const VerifyOptions& options) {
         "IMDS instead"));
   }
   // 1. The hardware report is genuine (the SNP module's verification).
-  auto certs = LoadCertificates(options.certs);
+  auto certs = ReadCertificates(options.certs);
   if (!certs.ok()) return Fail(certs.status());
-  auto roots = LoadCertificates(options.roots);
+  auto roots = ReadCertificates(options.roots);
   if (!roots.ok()) return Fail(roots.status());
   if (certs->empty()) {
     return Fail(
