@@ -1,0 +1,136 @@
+// The evidence bundle: everything a relying party needs to appraise one confidential VM at one
+// moment, as one versioned JSON document (docs/evidence.md has it field by field), and the one
+// entry point that verifies it. Every front door (cvmctl verify, cvm-rp, the agent's self-check)
+// calls VerifyBundle, so no check can be skipped by choosing another door.
+//
+// Binding rule (the same as the Trustee KBS protocol, kbs.h / kbs-protocol.md section b):
+//   runtime_data  = a JSON object; for the KBS exchange exactly
+//                   {"additional-evidence": <string>, "nonce": <string>, "tee-pubkey": <JWK>}
+//                   and for the agent's local evidence API {"nonce": <caller nonce string>, ...}
+//   digest        = H(JCS(runtime_data)), H = runtime_data_hash (sha384 unless negotiated)
+//   SNP/TDX       : REPORT_DATA = digest zero-padded to 64 bytes
+//   Azure vTPM    : the TPM quote's qualifying data = digest; the HCL report binds the AK
+//   vTPM next to bare SNP/TDX: the TPM evidence travels inside "additional-evidence"
+//                   ({"tpm": {...}}), so REPORT_DATA covers the AK; the quote's qualifying data
+//                   = H(JCS(runtime_data without "additional-evidence")).
+//   raw mode      : REPORT_DATA = 64 caller bytes (report_data_raw), no runtime_data.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "common/digest.h"
+#include "common/http.h"
+#include "common/status.h"
+#include "common/x509.h"
+#include "evidence/kbs.h"
+
+namespace cvm::evidence {
+
+inline constexpr int kBundleVersion = 1;
+
+// vTPM evidence: the AK, one TPM2_Quote, the PCR values it covers, the measured-boot event log.
+struct TpmEvidence {
+  Bytes ak_public;       // DER SubjectPublicKeyInfo of the AK
+  Bytes attest;          // TPMS_ATTEST as signed
+  Bytes signature;       // TPMT_SIGNATURE
+  std::map<DigestAlg, std::map<uint32_t, Bytes>> pcrs;  // bank -> index -> value
+  Bytes event_log;       // TCG PC Client log (binary_bios_measurements); empty: none
+  std::vector<Bytes> ak_certs;  // optional AK/EK certificates (DER)
+};
+
+struct Bundle {
+  int version = kBundleVersion;
+  TeeKind tee = TeeKind::kSnp;
+  Bytes report;                 // SNP report, TDX quote, or the Azure HCL report
+  std::vector<Bytes> certs;     // platform-supplied certificates (DER): VCEK/VLEK chain, ...
+  std::string collateral;       // TDX PCCS collateral JSON; empty: none supplied
+  Bytes td_quote;               // az-tdx-vtpm: the TD quote binding the HCL's TDREPORT
+  std::optional<TpmEvidence> tpm;
+  Bytes ccel;                   // TDX CCEL event log data; empty: none
+  // Exactly one of the two is set (see the binding rule above).
+  std::optional<nlohmann::json> runtime_data;
+  DigestAlg runtime_data_hash = DigestAlg::kSha384;
+  std::optional<Bytes> report_data_raw;
+  std::optional<InitData> init_data;  // TOML init-data the HOST_DATA/MRCONFIGID commits to
+};
+
+nlohmann::ordered_json ToJson(const Bundle& bundle);
+// Refuses unknown top-level members, wrong types, bad base64/hex, sizes over the limits in
+// docs/evidence.md (kInvalidInput naming the member), and unknown versions (kUnsupported).
+Result<Bundle> ParseBundle(std::string_view json);
+// True when `text` looks like a bundle (a JSON object with "cvm-evidence-bundle" version key).
+bool LooksLikeBundle(std::string_view text);
+
+// What a relying-party policy is written against. Fields that the TEE does not have are empty.
+struct Claims {
+  TeeKind tee = TeeKind::kSnp;
+  bool debug = false;
+  std::string product;                 // SNP: Milan/Genoa/Turin; TDX: "TDX"
+  Bytes measurement;                   // SNP MEASUREMENT (48) / TDX MRTD (48)
+  std::vector<Bytes> rtmrs;            // TDX RTMR0..3
+  Bytes host_data;                     // SNP HOST_DATA (32) / TDX MRCONFIGID (48)
+  Bytes report_data;                   // 64 bytes
+  std::map<std::string, uint64_t> tcb; // SNP: bootloader/tee/snp/microcode(/fmc) of REPORTED_TCB;
+                                       // TDX: empty (tcb_status says)
+  std::optional<std::string> tcb_status;     // TDX DCAP TCB status ("UpToDate", ...)
+  std::vector<std::string> advisories;       // TDX advisory IDs
+  uint64_t policy = 0;                       // SNP guest policy
+  uint32_t guest_svn = 0;
+  Bytes id_key_digest, author_key_digest;    // SNP
+  Bytes mrowner, mrownerconfig, mrseam;      // TDX
+  std::map<DigestAlg, std::map<uint32_t, Bytes>> pcrs;  // quoted PCRs (verified)
+  std::optional<nlohmann::json> runtime_data;
+  std::optional<InitData> init_data;
+  bool simulated_root = false;  // the chain ended in a configured simulated root
+  nlohmann::json ToJson() const;
+};
+
+struct BundleVerifyOptions {
+  TimePoint at;  // from a Clock; certificate validity, CRL freshness and evidence age
+  // Trust anchors. Empty: the built-in AMD / Intel roots. Simulated roots only when named here.
+  std::vector<Certificate> snp_roots;
+  std::vector<Certificate> tdx_roots;
+  std::vector<Crl> crls;
+  // The nonce the verifier issued: runtime_data.nonce must equal it. Empty: not checked
+  // (offline inspection only; the verdict then carries a note).
+  std::optional<std::string> expected_nonce;
+  // The TEE key the verifier will encrypt to: runtime_data["tee-pubkey"] must equal it.
+  std::optional<nlohmann::json> expected_tee_pubkey;
+  // Raw mode: REPORT_DATA must equal these 64 bytes.
+  std::optional<Bytes> expected_report_data;
+  // TDX: collateral is required (from the bundle, `collateral`, or fetched through `http`)
+  // unless signature_only is set; then the verdict carries a note saying TCB was not evaluated.
+  std::string collateral;
+  HttpClient* http = nullptr;  // optional: fetch TDX collateral / SNP certificates when missing
+  bool tdx_signature_only = false;
+  // Safety defaults (fail closed): a debug guest / migration agent is refused unless allowed.
+  bool allow_debug = false;
+  // Evidence must carry TPM evidence (vTPM kinds always do).
+  bool require_tpm = false;
+};
+
+struct BundleVerdict {
+  bool verified = false;
+  TeeKind tee = TeeKind::kSnp;
+  std::vector<std::string> reasons;  // every reason it is not verified (empty when verified)
+  std::vector<std::string> notes;    // what was not checked and why
+  Claims claims;                     // meaningful when verified
+  nlohmann::ordered_json ToJson() const;  // {"verified","tee","reasons","notes","claims"}
+};
+
+// Verifies everything a bundle holds: the hardware evidence (chain, signature, TCB, collateral),
+// the safety defaults, the binding of REPORT_DATA to runtime_data (or the raw report data),
+// the nonce and TEE key, the TPM quote against the AK that the report binds (signature,
+// qualifiedSigner = AK name, PCR digest, only quoted PCRs), the event log replayed against the
+// quoted PCRs, the CCEL against the RTMRs, and (az-tdx-vtpm) the TD quote binding the HCL's
+// TDREPORT. Returns a verdict listing every reason; a Status error only for an internal failure.
+Result<BundleVerdict> VerifyBundle(const Bundle& bundle, const BundleVerifyOptions& options);
+
+}  // namespace cvm::evidence

@@ -1,0 +1,86 @@
+// JOSE for the relying-party exchange: the TEE's ephemeral key as a JWK, resources encrypted to it
+// as flattened-JSON JWE, and the relying party's ES256 attestation token (JWT).
+//
+// Wire facts (../shared/reference/kbs-protocol.md sections a, d, e; RFC 7515-7518):
+// - TEE public key JWK carries exactly Trustee's members: EC {"kty","crv","alg","x","y"} with
+//   crv P-256 (default) or P-521, alg "ECDH-ES+A256KW", x/y big-endian left-padded to 32/66
+//   bytes; RSA {"kty","alg","n","e"} with alg "RSA-OAEP-256", 2048 bits. base64url without
+//   padding everywhere. Parsing refuses any other member (a JWK with extra members is refused,
+//   not ignored) and coordinates of the wrong length.
+// - JWE: flattened JSON {"protected","encrypted_key","iv","ciphertext","tag"}, no "aad"; content
+//   A256GCM with a 12-byte IV and AAD = ASCII of the *received* protected string; key management
+//   ECDH-ES+A256KW (Concat KDF SHA-256, empty apu/apv, SuppPubInfo 256) or RSA-OAEP-256. The
+//   protected header is emitted compact with "alg","enc" first and the rest in sorted order.
+// - JWT: compact JWS ES256 with header {"typ":"JWT","alg":"ES256","jwk":{P-256 public key}}.
+//
+// Implemented with latchset's José (libjose) in jose.cc only, plus OpenSSL where José lacks an
+// algorithm (RSA-OAEP-256 on Debian 12's José 11). No crypto is written by hand.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "common/file_util.h"
+#include "common/ossl.h"
+#include "common/status.h"
+
+namespace cvm::evidence {
+
+enum class TeeKeyType { kEcP256, kEcP521, kRsa2048 };
+
+// A TEE key pair for one exchange. Move-only; the private key is freed (and its memory
+// cleansed by OpenSSL) when the owner goes away.
+class TeeKeyPair {
+ public:
+  static Result<TeeKeyPair> Generate(TeeKeyType type = TeeKeyType::kEcP256);
+  // The public key as the Trustee JWK (exact members, see above).
+  nlohmann::json PublicJwk() const;
+  // Decrypts a flattened-JSON JWE addressed to this key. kRejected for a JWE that does not
+  // decrypt or authenticate (tampered, wrong key, wrong curve); kInvalidInput when malformed.
+  // The plaintext is a secret: it comes back in SecretBytes.
+  Result<SecretBytes> Decrypt(std::string_view jwe_json) const;
+  TeeKeyType type() const { return type_; }
+  const EVP_PKEY* key() const { return key_.get(); }
+
+ private:
+  TeeKeyPair(TeeKeyType type, PKey key) : type_(type), key_(std::move(key)) {}
+  TeeKeyType type_;
+  PKey key_;
+};
+
+// A parsed TEE public key (what the relying party receives in runtime-data.tee-pubkey).
+struct TeePublicKey {
+  TeeKeyType type = TeeKeyType::kEcP256;
+  PKey key;
+  nlohmann::json jwk;  // exactly the members parsed, as received (used for the binding hash)
+};
+// kInvalidInput naming the problem: unknown kty/crv/alg, extra or missing members, padded
+// base64url, coordinates of the wrong length, a point not on the curve.
+Result<TeePublicKey> ParseTeePublicJwk(const nlohmann::json& jwk);
+
+// Encrypts `plaintext` to `recipient` as a flattened-JSON JWE (serialized compact).
+Result<std::string> EncryptJwe(const TeePublicKey& recipient, ByteSpan plaintext);
+
+// ES256 token signing key of a relying party (P-256), from PEM (SEC1 or PKCS#8) or generated.
+Result<PKey> LoadTokenSigningKey(std::string_view pem);
+// A compact JWT: header {"typ":"JWT","alg":"ES256","jwk":<public key>}, the given claims.
+Result<std::string> SignJwt(const EVP_PKEY* key, const nlohmann::json& claims);
+
+struct Jwt {
+  nlohmann::json header;
+  nlohmann::json claims;
+};
+// Splits and decodes a compact JWT without verifying it (what a client does to read "exp").
+// kInvalidInput when malformed.
+Result<Jwt> DecodeJwt(std::string_view token);
+// Decodes and verifies an ES256 JWT with `key` (the configured relying-party token key; the
+// "jwk" in the header is never trusted), then checks "exp" and "nbf" against `now`.
+// kRejected for a bad signature or an expired/not-yet-valid token.
+Result<Jwt> VerifyJwt(std::string_view token, const EVP_PKEY* key, TimePoint now);
+
+}  // namespace cvm::evidence

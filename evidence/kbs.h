@@ -1,0 +1,105 @@
+// The Trustee KBS attestation protocol (RCAR, version 0.4.0): its messages, the REPORT_DATA
+// binding rule, and its error body. Shared by the client (kbs_client.h, used by the agent and
+// `cvmctl kbs`) and the server (`cvm-rp`). No HTTP here.
+//
+// Wire facts with sources: ../shared/reference/kbs-protocol.md. In brief:
+//   POST /kbs/v0/auth    Request   {"version":"0.4.0","tee":KIND,"extra-params":{"supported-hash-algorithms":[...]}}
+//   200                  Challenge {"nonce":"<base64 std, 32 bytes>","extra-params":"" | {"selected-hash-algorithm":H}}
+//                        + Set-Cookie: kbs-session-id=<32 hex>
+//   POST /kbs/v0/attest  Attestation {"init-data":null|{"format":"toml","body":..},
+//                                     "runtime-data":{"nonce":..,"tee-pubkey":JWK},
+//                                     "tee-evidence":{"primary_evidence":..,"additional_evidence":"<JSON string or empty>"}}
+//   200                  {"token":"<EAR JWT>"}
+//   GET  /kbs/v0/resource/<repo>/<type>/<tag>  -> flattened JWE (jose.h)
+//   errors: 401 (almost everything) or 404 (unknown plugin/path) with
+//           {"type":"https://github.com/confidential-containers/kbs/errors/<Variant>","detail":".."}
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/bytes.h"
+#include "common/digest.h"
+#include "common/status.h"
+
+namespace cvm::evidence {
+
+inline constexpr std::string_view kKbsProtocolVersion = "0.4.0";
+inline constexpr std::string_view kKbsSessionCookie = "kbs-session-id";
+inline constexpr std::string_view kKbsErrorTypePrefix =
+    "https://github.com/confidential-containers/kbs/errors/";
+
+// The TEE kinds we produce and accept, named as kbs-types' `Tee` serialises them.
+enum class TeeKind { kSnp, kTdx, kAzSnpVtpm, kAzTdxVtpm };
+std::string_view TeeKindName(TeeKind kind);  // "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm"
+// kUnsupported for a kind kbs-types knows that we do not ("sgx", "cca", ...), kInvalidInput for
+// a name that is not a TEE kind at all.
+Result<TeeKind> ParseTeeKind(std::string_view name);
+
+// Hash algorithms of the binding ("sha256", "sha384", "sha512"; "sm3" is refused).
+Result<DigestAlg> ParseKbsHashAlgorithm(std::string_view name);
+std::string_view KbsHashAlgorithmName(DigestAlg alg);
+
+struct KbsRequest {
+  std::string version = std::string(kKbsProtocolVersion);
+  std::string tee;  // kept as the string received; the server maps it with ParseTeeKind
+  std::vector<std::string> supported_hash_algorithms;  // empty: member absent
+};
+nlohmann::json ToJson(const KbsRequest& request);
+// All three members required (as kbs-types): kInvalidInput naming the missing/bad member.
+Result<KbsRequest> ParseKbsRequest(std::string_view body);
+
+struct KbsChallenge {
+  std::string nonce;  // opaque string (base64 of 32 bytes from Trustee); hashed verbatim
+  std::optional<DigestAlg> selected_hash;  // absent: "extra-params" is "" (client uses sha384)
+};
+nlohmann::json ToJson(const KbsChallenge& challenge);
+Result<KbsChallenge> ParseKbsChallenge(std::string_view body);
+
+struct InitData {
+  std::string format;  // "toml"
+  std::string body;
+};
+
+struct KbsAttestation {
+  std::optional<InitData> init_data;
+  std::string nonce;             // runtime-data.nonce
+  nlohmann::json tee_pubkey;     // runtime-data.tee-pubkey, as received
+  nlohmann::json primary_evidence;
+  std::string additional_evidence;  // a JSON text or ""
+};
+nlohmann::json ToJson(const KbsAttestation& attestation);
+// kInvalidInput naming the member. Sizes are the caller's to limit (the HTTP layer).
+Result<KbsAttestation> ParseKbsAttestation(std::string_view body);
+
+struct KbsError {
+  std::string type;    // the full URI
+  std::string detail;
+  // The variant after the prefix ("AttestationError", "PolicyDeny", ...).
+  std::string Variant() const;
+};
+nlohmann::json ToJson(const KbsError& error);
+Result<KbsError> ParseKbsError(std::string_view body);
+
+// RFC 8785 (JCS) serialisation of a JSON value: keys sorted, no whitespace, ES6 number form.
+// Only the values this protocol hashes are supported (objects, arrays, strings, integers,
+// booleans, null); a floating-point number is kInvalidInput.
+Result<std::string> CanonicalJson(const nlohmann::json& value);
+
+// The REPORT_DATA binding (kbs-protocol.md section b):
+//   digest = H(JCS({"additional-evidence": additional_evidence, "nonce": nonce,
+//                   "tee-pubkey": tee_pubkey}))
+// With `include_additional_evidence` false the member is left out entirely (the rule for the
+// evidence of additional devices, e.g. a TPM quote's qualifying data or a GPU nonce).
+Result<Bytes> RuntimeDataDigest(DigestAlg alg, std::string_view nonce,
+                                const nlohmann::json& tee_pubkey,
+                                std::string_view additional_evidence,
+                                bool include_additional_evidence = true);
+// REPORT_DATA for SNP/TDX: the digest zero-padded to 64 bytes.
+Bytes PadReportData(ByteSpan digest);
+
+}  // namespace cvm::evidence

@@ -1,0 +1,42 @@
+// Trustee interop: the `tee-evidence` JSON that Trustee's attesters produce and its verifiers
+// consume (kbs-protocol.md section c), converted to and from our Bundle, byte-exact both ways.
+//   snp          : {"attestation_report": <sev crate serde JSON>, "cert_chain": null | [...]}
+//   tdx          : {"cc_eventlog": <base64 std> | null, "quote": <base64 std>}
+//   az-snp-vtpm  : {"version":2,"tpm_quote":{signature,message,pcrs},"hcl_report","vcek"}
+//   az-tdx-vtpm  : {"version":2,"tpm_quote":{...},"hcl_report","td_quote"}
+// (v0/v1 Azure shapes are read too). The vTPM evidence next to bare SNP/TDX travels in
+// additional_evidence as {"tpm": {"ak_public","tpm_quote":{"message","signature","pcrs"},
+// "event_log"}} after Trustee's tpm verifier shape.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "evidence/bundle.h"
+#include "evidence/kbs.h"
+
+namespace cvm::evidence {
+
+// The primary_evidence JSON for a bundle's TEE kind, and the additional_evidence string
+// ("" when there is none; otherwise the JSON text of {"tpm": ...}).
+struct TrusteeEvidence {
+  nlohmann::json primary;
+  std::string additional;
+};
+Result<TrusteeEvidence> ToTrusteeEvidence(const Bundle& bundle);
+
+// Builds a Bundle from what a KBS attestation request carries. The runtime data is taken from
+// the attestation (nonce, tee-pubkey, additional-evidence) with `hash` (the challenge's selected
+// algorithm, sha384 by default). kInvalidInput naming the member on malformed evidence.
+Result<Bundle> FromTrusteeEvidence(TeeKind tee, const nlohmann::json& primary,
+                                   std::string_view additional, DigestAlg hash,
+                                   std::string_view nonce, const nlohmann::json& tee_pubkey);
+// The same for evidence read from a file (`cvmctl verify F --tee KIND`): no runtime data is
+// known, so only the hardware evidence is appraised (the verdict says the binding was not
+// checked).
+Result<Bundle> FromTrusteeEvidenceFile(TeeKind tee, std::string_view json);
+
+}  // namespace cvm::evidence
