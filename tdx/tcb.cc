@@ -20,6 +20,21 @@ std::string Upper(std::string s) {
   return s;
 }
 
+// Whether `at` lies in [issue, next). Certificate and CRL times are whole seconds that may lie
+// past 2262 (common/x509.h), so they are compared without converting them to a TimePoint.
+Status CheckCurrent(CertTime issue, CertTime next, TimePoint at, std::string_view what) {
+  if (IsAfter(issue, at)) {
+    return Rejected(std::string(what) + " is not yet valid at " + FormatTime(at) + " (issued " +
+                    FormatTime(issue) + ")");
+  }
+  if (!IsAfter(next, at)) {
+    return Rejected(std::string(what) + " expired at " + FormatTime(next) + " (evaluated at " +
+                    FormatTime(at) + ")");
+  }
+  return Status::Ok();
+}
+
+// The same for collateral dates, which are TimePoints already (common/clock.h ParseTime).
 Status CheckCurrent(TimePoint issue, TimePoint next, TimePoint at, std::string_view what) {
   if (at < issue) {
     return Rejected(std::string(what) + " is not yet valid at " + FormatTime(at) + " (issued " +
@@ -39,9 +54,12 @@ Status VerifyCrlBy(const Crl& crl, const Certificate& issuer, TimePoint at, std:
     ossl::ClearErrors();
     return Rejected(std::string(what) + " is not signed by " + issuer.CommonName());
   }
+  auto this_update = crl.ThisUpdate();
+  if (!this_update.ok()) return this_update.status().WithContext(what);
   auto next = crl.NextUpdate();
-  if (!next) return Rejected(std::string(what) + " has no nextUpdate");
-  return CheckCurrent(crl.ThisUpdate(), *next, at, what);
+  if (!next.ok()) return next.status().WithContext(what);
+  if (!*next) return Rejected(std::string(what) + " has no nextUpdate");
+  return CheckCurrent(*this_update, **next, at, what);
 }
 
 // Verifies a PEM issuer chain (signer first) to the anchors; returns the signer.
