@@ -1,5 +1,4 @@
-// Collateral verification and Intel's TCB level evaluation (declared in collateral.h).
-#include "tdx/collateral.h"
+#include "tdx/tcb.h"
 
 #include <openssl/x509.h>
 
@@ -78,6 +77,11 @@ Result<Certificate> VerifyIssuerChain(const std::string& pem, const std::vector<
 
 Status VerifyJsonSignature(const Certificate& signer, std::string_view text, ByteSpan sig,
                            std::string_view what) {
+  // ParseCollateral checks the size, but a Collateral can be built or altered by its caller.
+  if (sig.size() != kEcdsaP256SigSize) {
+    return InvalidInput(std::string(what) + " signature is " + std::to_string(sig.size()) +
+                        " bytes; an ECDSA P-256 signature is 64 (r||s)");
+  }
   auto key = signer.PublicKey();
   if (!key.ok()) return key.status().WithContext(what);
   Status s = VerifyEcdsaRaw(key->get(), DigestAlg::kSha256, AsBytes(text), sig.first(32),

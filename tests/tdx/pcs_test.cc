@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "tdx/pcs.h"
 #include "tdx/sim.h"
+#include "tdx/tcb.h"
 
 namespace cvm::tdx {
 namespace {
