@@ -106,7 +106,7 @@ std::string FormatTime(std::chrono::sys_seconds t) {
   chr::sys_days days = chr::floor<chr::days>(t);
   chr::year_month_day ymd(days);
   chr::hh_mm_ss<chr::seconds> hms(t - days);
-  char buf[48];
+  char buf[80];  // room for any int in each field, so the output is never truncated
   std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),

@@ -196,7 +196,7 @@ TEST_CASE("Malformed certificates are refused with a clear error") {
 // any X.509 time (CertSpec holds TimePoints, which end in 2262).
 Certificate SelfSignedUntil(const EVP_PKEY* key, const char* not_before, const char* not_after) {
   ossl::X509Ptr x(X509_new());
-  REQUIRE(x);
+  REQUIRE(x.get() != nullptr);
   REQUIRE(X509_set_version(x.get(), X509_VERSION_3) == 1);
   ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 7);
   REQUIRE(ASN1_TIME_set_string_X509(X509_getm_notBefore(x.get()), not_before) == 1);
@@ -258,7 +258,7 @@ TEST_CASE("A CRL whose nextUpdate is 9999-12-31 reads back without overflow") {
   REQUIRE(key.ok());
   Certificate issuer = SelfSignedUntil(key->get(), "20200101000000Z", "99991231235959Z");
   ossl::X509Crl crl(X509_CRL_new());
-  REQUIRE(crl);
+  REQUIRE(crl.get() != nullptr);
   REQUIRE(X509_CRL_set_version(crl.get(), 1) == 1);
   REQUIRE(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer.get())) == 1);
   ossl::Asn1Time last(ASN1_TIME_new()), next(ASN1_TIME_new());
