@@ -109,7 +109,7 @@ TEST_CASE("Policy values of the wrong type or range are refused") {
 }
 
 TEST_CASE("Policy errors from a file name the file, line and column and never throw") {
-  testing::TempDir dir;
+  cvm::testing::TempDir dir;
   std::string path = dir.File("policy.yaml");
   REQUIRE(WriteFileAtomic(path, AsBytes("vmpl: 0\nmin_build: 1e3\n")).ok());
   auto o = LoadPolicyFile(path);
