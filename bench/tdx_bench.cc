@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "tdx/collateral.h"
 #include "tdx/quote.h"
+#include "tdx/tcb.h"
 #include "tdx/verify.h"
 #include "tests/testing/testing.h"
 

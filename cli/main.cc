@@ -1,5 +1,6 @@
 // cvmctl: the operator's command-line tool.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ std::string Usage() {
 
 int main(int argc, char** argv) {
   cvm::log::SetProgramName("cvmctl");
+  // tpm2-tss logs every failure to stderr by itself; our statuses already carry the decoded code,
+  // so keep its log quiet unless the user asked for it (it reads TSS2_LOG on first use).
+  ::setenv("TSS2_LOG", "all+none", /*overwrite=*/0);
   std::vector<std::string> args(argv + 1, argv + argc);
   size_t i = 0;
   for (; i < args.size(); ++i) {

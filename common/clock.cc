@@ -1,6 +1,7 @@
 #include "common/clock.h"
 
 #include <charconv>
+#include <cstdio>
 #include <ctime>
 
 namespace cvm {
@@ -23,6 +24,17 @@ bool ParseDigits(std::string_view s, size_t pos, size_t n, int* out) {
   return true;
 }
 
+// Converts whole seconds to a TimePoint, refusing what does not fit in its nanoseconds.
+Result<TimePoint> ToTimePoint(std::chrono::sys_seconds s, std::string_view text) {
+  using std::chrono::seconds;
+  if (s < std::chrono::ceil<seconds>(TimePoint::min()) ||
+      s > std::chrono::floor<seconds>(TimePoint::max())) {
+    return InvalidInput("time: " + std::string(text) +
+                        " is outside the supported range (1677-09-21 to 2262-04-11)");
+  }
+  return TimePoint(s.time_since_epoch());
+}
+
 }  // namespace
 
 Result<TimePoint> ParseTime(std::string_view text) {
@@ -32,7 +44,7 @@ Result<TimePoint> ParseTime(std::string_view text) {
     if (ec != std::errc() || p != text.data() + text.size()) {
       return InvalidInput("time: Unix seconds out of range: " + std::string(text));
     }
-    return TimePoint(std::chrono::seconds(secs));
+    return ToTimePoint(std::chrono::sys_seconds(std::chrono::seconds(secs)), text);
   }
   auto bad = [&](const char* why) {
     return InvalidInput("time: " + std::string(why) + " in \"" + std::string(text) +
@@ -71,15 +83,13 @@ Result<TimePoint> ParseTime(std::string_view text) {
     return bad("missing time zone");
   }
   if (pos != text.size()) return bad("trailing characters");
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = mon - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = min;
-  tm.tm_sec = sec;
-  time_t t = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t) - std::chrono::minutes(offset_minutes);
+  namespace chr = std::chrono;
+  chr::year_month_day ymd{chr::year(year), chr::month(static_cast<unsigned>(mon)),
+                          chr::day(static_cast<unsigned>(day))};
+  if (!ymd.ok()) return bad("no such day");
+  chr::sys_seconds s = chr::sys_days(ymd) + chr::hours(hour) + chr::minutes(min) +
+                       chr::seconds(sec) - chr::minutes(offset_minutes);
+  return ToTimePoint(s, text);
 }
 
 std::string FormatTime(TimePoint t) {
@@ -88,6 +98,19 @@ std::string FormatTime(TimePoint t) {
   gmtime_r(&tt, &tm);
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string FormatTime(std::chrono::sys_seconds t) {
+  namespace chr = std::chrono;
+  chr::sys_days days = chr::floor<chr::days>(t);
+  chr::year_month_day ymd(days);
+  chr::hh_mm_ss<chr::seconds> hms(t - days);
+  char buf[80];  // room for any int in each field, so the output is never truncated
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()));
   return buf;
 }
 

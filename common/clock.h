@@ -38,9 +38,13 @@ class FixedClock final : public Clock {
 };
 
 // Parses RFC 3339 ("2025-06-20T00:00:00Z", fractional seconds and numeric offsets allowed) or
-// decimal Unix seconds ("1750377600").
+// decimal Unix seconds ("1750377600"). A time outside the range of TimePoint (1677-09-21 to
+// 2262-04-11) is refused with kInvalidInput rather than overflowing.
 Result<TimePoint> ParseTime(std::string_view text);
 // RFC 3339 in UTC with a "Z" suffix, whole seconds.
 std::string FormatTime(TimePoint t);
+// The same for a time in whole seconds, such as a certificate's notAfter (common/x509.h), for
+// every year from 0000 to 9999 (no conversion to time_t or nanoseconds).
+std::string FormatTime(std::chrono::sys_seconds t);
 
 }  // namespace cvm

@@ -89,9 +89,54 @@ Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode) {
   if (::close(fd.Release()) != 0) return fail(ErrnoStatus(errno, "close " + tmp));
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     return fail(ErrnoStatus(errno, "rename to " + path));
-  Fd dir(::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) ::fsync(dir.get());
+  Status synced = SyncDirectory(DirName(path));
+  if (!synced.ok()) {
+    return IoError(path +
+                   " was written, but the rename may not survive a crash: " + synced.message());
+  }
   return Status::Ok();
+}
+
+Status SyncDirectory(const std::string& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus(errno, "open directory " + dir);
+  if (::fsync(fd.get()) != 0) return ErrnoStatus(errno, "fsync directory " + dir);
+  return Status::Ok();
+}
+
+Result<SecretBytes> ReadSecretFile(const std::string& path, size_t max_size) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus(errno, "open " + path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat " + path);
+  if (!S_ISREG(st.st_mode)) return InvalidInput(path + ": not a regular file");
+  if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > max_size) {
+    return InvalidInput(path + ": larger than " + std::to_string(max_size) + " bytes");
+  }
+  SecretBytes out(static_cast<size_t>(st.st_size));  // wiped by its destructor on every return
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(errno, "read " + path);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  out.Truncate(done);  // the file shrank since fstat
+  uint8_t extra = 0;
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), &extra, 1);
+  } while (n < 0 && errno == EINTR);
+  OPENSSL_cleanse(&extra, sizeof(extra));
+  if (n < 0) return ErrnoStatus(errno, "read " + path);
+  if (n > 0) return InvalidInput(path + ": grew while being read");
+  return out;
+}
+
+void WipeString(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
 }
 
 Status WriteAttribute(const std::string& path, ByteSpan data) {
@@ -126,6 +171,12 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& o) noexcept {
     o.b_.clear();
   }
   return *this;
+}
+
+void SecretBytes::Truncate(size_t n) {
+  if (n >= b_.size()) return;
+  OPENSSL_cleanse(b_.data() + n, b_.size() - n);
+  b_.resize(n);  // shrinking never reallocates
 }
 
 void SecretBytes::Clear() {

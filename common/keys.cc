@@ -6,6 +6,8 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <cstring>
+
 namespace cvm {
 namespace {
 
@@ -103,13 +105,18 @@ Result<Bytes> PublicKeyToDer(const EVP_PKEY* key) {
   return out;
 }
 
-Result<std::string> PrivateKeyToPem(const EVP_PKEY* key) {
+Result<SecretBytes> PrivateKeyToPem(const EVP_PKEY* key) {
   ossl::Bio bio(BIO_new(BIO_s_secmem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), const_cast<EVP_PKEY*>(key), nullptr, nullptr, 0,
                                        nullptr, nullptr) != 1) {
     return ossl::Error("PEM_write_bio_PrivateKey");
   }
-  return BioToString(bio.get());
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);  // NOLINT(google-runtime-int)
+  if (n < 0) return Internal("BIO_get_mem_data failed");
+  SecretBytes out(static_cast<size_t>(n));
+  std::memcpy(out.data(), data, out.size());
+  return out;
 }
 
 Result<ossl::PKey> EcPublicKeyFromXY(Curve curve, ByteSpan x, ByteSpan y) {

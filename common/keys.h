@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "common/bytes.h"
+#include "common/file_util.h"
 #include "common/ossl.h"
 
 namespace cvm {
@@ -24,8 +25,9 @@ Result<ossl::PKey> PublicKeyFromDer(ByteSpan der);
 Result<ossl::PKey> PrivateKeyFromPem(std::string_view pem);
 Result<std::string> PublicKeyToPem(const EVP_PKEY* key);
 Result<Bytes> PublicKeyToDer(const EVP_PKEY* key);
-// PKCS#8, unencrypted. The caller must treat the result as secret.
-Result<std::string> PrivateKeyToPem(const EVP_PKEY* key);
+// PKCS#8, unencrypted, in SecretBytes: the text is copied once, from OpenSSL's secure heap
+// (which OpenSSL wipes) into a buffer of its final size, and wiped when the result is destroyed.
+Result<SecretBytes> PrivateKeyToPem(const EVP_PKEY* key);
 
 // An EC public key from its big-endian affine coordinates (each CurveFieldSize bytes).
 Result<ossl::PKey> EcPublicKeyFromXY(Curve curve, ByteSpan x, ByteSpan y);

@@ -53,6 +53,12 @@ Result<Event> ReadAgileEvent(ByteReader& r, const std::vector<AlgorithmSize>& al
       return r.Error(At(e.offset) + ": digest algorithm " + TpmAlgName(alg) +
                      " is not declared in the Spec ID event");
     }
+    // TCG PC Client PFP 10.2.2: one digest per algorithm. A repeated one would be extended twice.
+    if (std::any_of(e.digests.begin(), e.digests.end(),
+                    [&](const EventDigest& d) { return d.alg_id == alg; })) {
+      return r.Error(At(e.offset) + ": digest algorithm " + TpmAlgName(alg) +
+                     " appears twice in one event");
+    }
     CVM_ASSIGN_OR_RETURN(ByteSpan digest, r.Take(it->digest_size, "digest"));
     e.digests.push_back({alg, ToBytes(digest)});
   }
@@ -83,6 +89,10 @@ Result<std::vector<AlgorithmSize>> ParseSpecId(const Event& header) {
       return r.Error("digest size " + std::to_string(size) + " for " + TpmAlgName(id));
     if (auto alg = DigestAlgFromTpm(id); alg && DigestSize(*alg) != size) {
       return r.Error(TpmAlgName(id) + " declared with digest size " + std::to_string(size));
+    }
+    if (std::any_of(algs.begin(), algs.end(),
+                    [&](const AlgorithmSize& a) { return a.alg_id == id; })) {
+      return r.Error(TpmAlgName(id) + " is declared twice");
     }
     algs.push_back({id, size});
   }

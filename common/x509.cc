@@ -31,11 +31,27 @@ bool LooksLikePem(ByteSpan data) {
 
 }  // namespace
 
-TimePoint FromAsn1Time(const ASN1_TIME* t) {
+Result<CertTime> FromAsn1Time(const ASN1_TIME* t) {
   std::tm tm{};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return TimePoint{};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
+    ossl::ClearErrors();
+    return InvalidInput("malformed ASN.1 time in certificate or CRL");
+  }
+  // Civil-to-days arithmetic in std::chrono (no time_t, no nanoseconds): exact for year 0-9999.
+  namespace chr = std::chrono;
+  chr::year_month_day ymd{chr::year(tm.tm_year + 1900),
+                          chr::month(static_cast<unsigned>(tm.tm_mon + 1)),
+                          chr::day(static_cast<unsigned>(tm.tm_mday))};
+  if (!ymd.ok()) return InvalidInput("invalid date in certificate or CRL time");
+  return CertTime(chr::sys_days(ymd)) + chr::hours(tm.tm_hour) + chr::minutes(tm.tm_min) +
+         chr::seconds(tm.tm_sec);
 }
+
+// A TimePoint has nanosecond resolution and a certificate time whole seconds, so t < at exactly
+// when t < ceil(at), and t > at exactly when t > floor(at). Rounding a TimePoint to seconds
+// cannot overflow.
+bool IsBefore(CertTime t, TimePoint at) { return t < std::chrono::ceil<std::chrono::seconds>(at); }
+bool IsAfter(CertTime t, TimePoint at) { return t > std::chrono::floor<std::chrono::seconds>(at); }
 
 Certificate::Certificate(ossl::X509Ptr x) : x_(std::move(x)) {}
 
@@ -81,8 +97,12 @@ std::string Certificate::CommonName() const {
                      static_cast<size_t>(ASN1_STRING_length(s)));
 }
 
-TimePoint Certificate::NotBefore() const { return FromAsn1Time(X509_get0_notBefore(x_.get())); }
-TimePoint Certificate::NotAfter() const { return FromAsn1Time(X509_get0_notAfter(x_.get())); }
+Result<CertTime> Certificate::NotBefore() const {
+  return FromAsn1Time(X509_get0_notBefore(x_.get()));
+}
+Result<CertTime> Certificate::NotAfter() const {
+  return FromAsn1Time(X509_get0_notAfter(x_.get()));
+}
 
 std::string Certificate::SerialHex() const {
   ossl::Bn bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x_.get()), nullptr));
@@ -167,11 +187,14 @@ Result<Crl> Crl::Parse(ByteSpan data) {
 }
 
 std::string Crl::Issuer() const { return NameToString(X509_CRL_get_issuer(crl_.get())); }
-TimePoint Crl::ThisUpdate() const { return FromAsn1Time(X509_CRL_get0_lastUpdate(crl_.get())); }
-std::optional<TimePoint> Crl::NextUpdate() const {
+Result<CertTime> Crl::ThisUpdate() const {
+  return FromAsn1Time(X509_CRL_get0_lastUpdate(crl_.get()));
+}
+Result<std::optional<CertTime>> Crl::NextUpdate() const {
   const ASN1_TIME* t = X509_CRL_get0_nextUpdate(crl_.get());
-  if (t == nullptr) return std::nullopt;
-  return FromAsn1Time(t);
+  if (t == nullptr) return std::optional<CertTime>();
+  CVM_ASSIGN_OR_RETURN(CertTime next, FromAsn1Time(t));
+  return std::optional<CertTime>(next);
 }
 
 bool Crl::Lists(const Certificate& cert) const {

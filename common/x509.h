@@ -19,6 +19,17 @@ namespace cvm {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
+// Certificate and CRL times, in whole seconds since the Unix epoch. RFC 5280 times reach
+// 9999-12-31T23:59:59Z (the "no expiry" notAfter), far past 2262 where the nanosecond
+// system_clock::time_point overflows, so they are never converted to a TimePoint: compare them
+// with IsBefore/IsAfter and print them with FormatTime(CertTime) (common/clock.h).
+using CertTime = std::chrono::sys_seconds;
+
+// Exact comparisons of a certificate time with a TimePoint, for every value of either (no
+// conversion to nanoseconds). IsBefore: t < at. IsAfter: t > at.
+bool IsBefore(CertTime t, TimePoint at);
+bool IsAfter(CertTime t, TimePoint at);
+
 // A reference-counted certificate (copies share the X509 object; it is never mutated).
 class Certificate {
  public:
@@ -40,8 +51,10 @@ class Certificate {
   std::string Issuer() const;
   // The subject's commonName; empty when there is none.
   std::string CommonName() const;
-  TimePoint NotBefore() const;
-  TimePoint NotAfter() const;
+  // The validity period. An error (kInvalidInput) when the time does not parse, so that a caller
+  // can never mistake a malformed time for a valid one.
+  Result<CertTime> NotBefore() const;
+  Result<CertTime> NotAfter() const;
   std::string SerialHex() const;
   Result<ossl::PKey> PublicKey() const;
   Bytes Der() const;
@@ -66,8 +79,9 @@ class Crl {
   explicit Crl(ossl::X509Crl crl) : crl_(crl.release(), X509_CRL_free) {}
   X509_CRL* get() const { return crl_.get(); }
   std::string Issuer() const;
-  TimePoint ThisUpdate() const;
-  std::optional<TimePoint> NextUpdate() const;
+  // thisUpdate, and nextUpdate (nullopt when absent); an error when a time does not parse.
+  Result<CertTime> ThisUpdate() const;
+  Result<std::optional<CertTime>> NextUpdate() const;
   // Whether the certificate's serial number is listed (does not check the issuer).
   bool Lists(const Certificate& cert) const;
   Bytes Der() const;
@@ -127,7 +141,8 @@ Result<Crl> IssueCrl(const Certificate& issuer, const EVP_PKEY* issuer_key,
                      std::span<const uint64_t> revoked_serials, TimePoint this_update,
                      TimePoint next_update, DigestAlg digest = DigestAlg::kSha256);
 
-// ASN.1 time conversions.
-TimePoint FromAsn1Time(const ASN1_TIME* t);
+// Converts an ASN.1 UTCTime or GeneralizedTime (any year 0000-9999); kInvalidInput when `t` is
+// null or malformed.
+Result<CertTime> FromAsn1Time(const ASN1_TIME* t);
 
 }  // namespace cvm

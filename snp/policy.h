@@ -10,8 +10,9 @@
 
 namespace cvm::snp {
 
-// Parses policy YAML. kInvalidInput naming the key (and line) for unknown keys, wrong types,
-// hex of the wrong length, out-of-range numbers.
+// Parses policy YAML. kInvalidInput naming the key and its line and column for unknown keys,
+// wrong types, hex of the wrong length, out-of-range numbers
+// ("snp policy: min_tcb.reportd (line 3, column 3): unknown key ..."). Never throws.
 Result<ValidationOptions> ParsePolicy(std::string_view yaml);
 // Reads and parses a policy file (errors name the path).
 Result<ValidationOptions> LoadPolicyFile(const std::string& path);

@@ -67,9 +67,10 @@ Status WritePem(const std::string& path, const std::string& pem, mode_t mode) {
   return WriteFileAtomic(path, pem, mode);
 }
 
+// Private keys are read through ReadSecretFile, so no unwiped copy of the PEM stays in memory.
 Result<ossl::PKey> LoadKey(const std::string& path) {
-  CVM_ASSIGN_OR_RETURN(std::string pem, ReadTextFile(path, 1 << 16));
-  return PrivateKeyFromPem(pem).WithContext(path);
+  CVM_ASSIGN_OR_RETURN(SecretBytes pem, ReadSecretFile(path, 1 << 16));
+  return PrivateKeyFromPem(pem.chars()).WithContext(path);
 }
 
 Result<Certificate> LoadCert(const std::string& path) {
@@ -184,8 +185,8 @@ Result<SimSnp> SimSnp::Create(const SimPlatform& in, const std::string& dir) {
     for (auto [file, key] :
          {std::pair{"ark.key", ark_key.get()}, std::pair{"ask.key", ask_key.get()},
           std::pair{"vcek.key", vcek_key.get()}}) {
-      CVM_ASSIGN_OR_RETURN(std::string pem, PrivateKeyToPem(key));
-      CVM_RETURN_IF_ERROR(WritePem(dir + "/" + file, pem, 0600));
+      CVM_ASSIGN_OR_RETURN(SecretBytes pem, PrivateKeyToPem(key));
+      CVM_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + file, pem.view(), 0600));
     }
     CVM_RETURN_IF_ERROR(WritePem(dir + "/ark.pem", ark.Pem(), 0644));
     CVM_RETURN_IF_ERROR(WritePem(dir + "/ask.pem", ask.Pem(), 0644));

@@ -124,8 +124,10 @@ Status CheckCrls(const std::vector<Crl>& crls, const std::vector<Certificate>& a
     if (signer == nullptr) {
       return Rejected("CRL issued by " + crl.Issuer() + " is not signed by a trusted root");
     }
-    if (crl.ThisUpdate() > at) return Rejected("CRL is not yet valid at the evaluation time");
-    if (auto next = crl.NextUpdate(); next && *next < at) {
+    CVM_ASSIGN_OR_RETURN(CertTime this_update, crl.ThisUpdate());
+    CVM_ASSIGN_OR_RETURN(std::optional<CertTime> next, crl.NextUpdate());
+    if (IsAfter(this_update, at)) return Rejected("CRL is not yet valid at the evaluation time");
+    if (next && IsBefore(*next, at)) {
       return Rejected("CRL from " + crl.Issuer() + " expired at the evaluation time");
     }
     for (const auto& c : chain) {

@@ -7,7 +7,7 @@
 //   GET {base}/sgx/certification/v4/pckcrl?ca={platform|processor}&encoding=der -> DER CRL
 //       header SGX-PCK-CRL-Issuer-Chain
 //   GET {root_crl_url}                                     -> DER CRL of the Intel SGX Root CA
-// What is fetched is untrusted: VerifyCollateral checks it like collateral from a file.
+// What is fetched is untrusted: VerifyCollateral (tdx/tcb.h) checks it like collateral from a file.
 #pragma once
 
 #include <string>

@@ -13,6 +13,7 @@
 // Unknown keys are refused, so a misspelt key never silently disables a check.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -20,7 +21,10 @@
 
 namespace cvm::tdx {
 
-// Parses the policy text. kInvalidInput naming the key for malformed or unknown entries.
+// Parses the policy text. kInvalidInput naming the key and its line and column for malformed or
+// unknown entries ("tdx policy: mrdt (line 2, column 3): unknown key"). Never throws.
 Result<ValidateOptions> ParsePolicy(std::string_view yaml);
+// Reads and parses a policy file (errors name the path).
+Result<ValidateOptions> LoadPolicyFile(const std::string& path);
 
 }  // namespace cvm::tdx

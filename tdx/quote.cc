@@ -1,6 +1,9 @@
 #include "tdx/quote.h"
 
+#include <algorithm>
 #include <string>
+
+#include "common/encoding.h"
 
 namespace cvm::tdx {
 namespace {
@@ -29,6 +32,10 @@ Result<QuoteHeader> ParseHeader(ByteReader& r) {
   CVM_ASSIGN_OR_RETURN(h.pce_svn, r.U16("pce svn"));
   CVM_ASSIGN_OR_RETURN(h.qe_svn, r.U16("qe svn"));
   CVM_ASSIGN_OR_RETURN(ByteSpan vendor, r.Take(16, "qe vendor id"));
+  if (!std::equal(vendor.begin(), vendor.end(), kIntelQeVendorId.begin(), kIntelQeVendorId.end())) {
+    return Unsupported("tdx quote: qe vendor id " + HexEncode(vendor) +
+                       " is not Intel's quoting enclave (939a7233f79c4ca9940a0db3957f0607)");
+  }
   CVM_ASSIGN_OR_RETURN(ByteSpan user, r.Take(20, "user data"));
   h.qe_vendor_id = ToBytes(vendor);
   h.user_data = ToBytes(user);

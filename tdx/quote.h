@@ -35,6 +35,10 @@ inline constexpr uint16_t kBodyTypeTd10 = 2;
 inline constexpr uint16_t kBodyTypeTd15 = 3;
 inline constexpr uint16_t kCertDataPckChain = 5;
 inline constexpr uint16_t kCertDataQeReport = 6;
+// The QE vendor ID of Intel's quoting enclave, 939A7233-F79C-4CA9-940A-0DB3957F0607 (sgx_quote.h,
+// Intel QVL QuoteConstants.h): the only QE whose identity and TCB collateral we can verify.
+inline constexpr std::array<uint8_t, 16> kIntelQeVendorId = {
+    0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
 // Offset of the body in a v4 quote and of the body descriptor in a v5 quote.
 inline constexpr size_t kQuoteBodyOffset = 48;
 inline constexpr size_t kQuoteV5BodyOffset = 54;

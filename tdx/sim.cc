@@ -131,22 +131,37 @@ Status SimTdx::Save(const std::string& dir) const {
   const std::pair<const char*, const ossl::PKey*> keys[] = {
       {"root_key", &root_key_}, {"ca_key", &ca_key_}, {"pck_key", &pck_key_},
       {"tcb_key", &tcb_key_}, {"attestation_key", &att_key_}};
+  // The keys pass through the JSON document and its text; both are wiped once written.
+  // (nlohmann's dump grows its string as it writes, which this cannot reach: simulator keys only.)
+  auto wipe_keys = [&] {
+    for (const auto& [name, key] : keys) {
+      if (j.contains(name)) WipeString(j[name].get_ref<std::string&>());
+    }
+  };
   for (const auto& [name, key] : keys) {
-    CVM_ASSIGN_OR_RETURN(std::string pem, PrivateKeyToPem(key->get()));
-    j[name] = pem;
+    auto pem = PrivateKeyToPem(key->get());
+    if (!pem.ok()) {
+      wipe_keys();
+      return pem.status();
+    }
+    j[name] = std::string(pem->chars());
   }
   j["root"] = root_->Pem();
   j["ca"] = ca_->Pem();
   j["pck"] = pck_->Pem();
   j["tcb"] = tcb_->Pem();
-  CVM_RETURN_IF_ERROR(WriteFileAtomic(dir + "/sim-tdx.json", j.dump(2) + "\n", 0600));
+  std::string text = j.dump(2);
+  wipe_keys();
+  Status written = WriteFileAtomic(dir + "/sim-tdx.json", text, 0600);
+  WipeString(text);
+  CVM_RETURN_IF_ERROR(written);
   return WriteFileAtomic(dir + "/root.pem", root_->Pem(), 0644);
 }
 
 Result<SimTdx> SimTdx::Load(const std::string& dir) {
   const std::string path = dir + "/sim-tdx.json";
-  CVM_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, 1 << 20));
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  CVM_ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path, 1 << 20));
+  auto j = nlohmann::json::parse(text.view().begin(), text.view().end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return InvalidInput(path + ": not a simulator state file");
   SimTdx s;
   auto str = [&](const char* k) -> Result<std::string> {
@@ -157,10 +172,27 @@ Result<SimTdx> SimTdx::Load(const std::string& dir) {
   const std::pair<const char*, ossl::PKey*> keys[] = {
       {"root_key", &s.root_key_}, {"ca_key", &s.ca_key_}, {"pck_key", &s.pck_key_},
       {"tcb_key", &s.tcb_key_}, {"attestation_key", &s.att_key_}};
+  Status keys_ok = Status::Ok();
   for (const auto& [name, key] : keys) {
-    CVM_ASSIGN_OR_RETURN(std::string pem, str(name));
-    CVM_ASSIGN_OR_RETURN(*key, PrivateKeyFromPem(pem));
+    auto pem = str(name);
+    if (!pem.ok()) {
+      keys_ok = pem.status();
+      break;
+    }
+    auto parsed = PrivateKeyFromPem(*pem);
+    WipeString(*pem);
+    if (!parsed.ok()) {
+      keys_ok = parsed.status().WithContext(path);
+      break;
+    }
+    *key = std::move(*parsed);
   }
+  for (const auto& [name, key] : keys) {
+    if (auto it = j.find(name); it != j.end() && it->is_string()) {
+      WipeString(it->get_ref<std::string&>());
+    }
+  }
+  CVM_RETURN_IF_ERROR(keys_ok);
   const std::pair<const char*, std::optional<Certificate>*> certs[] = {
       {"root", &s.root_}, {"ca", &s.ca_}, {"pck", &s.pck_}, {"tcb", &s.tcb_}};
   for (const auto& [name, cert] : certs) {

@@ -1,5 +1,4 @@
-// Collateral verification and Intel's TCB level evaluation (declared in collateral.h).
-#include "tdx/collateral.h"
+#include "tdx/tcb.h"
 
 #include <openssl/x509.h>
 
@@ -20,6 +19,21 @@ std::string Upper(std::string s) {
   return s;
 }
 
+// Whether `at` lies in [issue, next). Certificate and CRL times are whole seconds that may lie
+// past 2262 (common/x509.h), so they are compared without converting them to a TimePoint.
+Status CheckCurrent(CertTime issue, CertTime next, TimePoint at, std::string_view what) {
+  if (IsAfter(issue, at)) {
+    return Rejected(std::string(what) + " is not yet valid at " + FormatTime(at) + " (issued " +
+                    FormatTime(issue) + ")");
+  }
+  if (!IsAfter(next, at)) {
+    return Rejected(std::string(what) + " expired at " + FormatTime(next) + " (evaluated at " +
+                    FormatTime(at) + ")");
+  }
+  return Status::Ok();
+}
+
+// The same for collateral dates, which are TimePoints already (common/clock.h ParseTime).
 Status CheckCurrent(TimePoint issue, TimePoint next, TimePoint at, std::string_view what) {
   if (at < issue) {
     return Rejected(std::string(what) + " is not yet valid at " + FormatTime(at) + " (issued " +
@@ -39,9 +53,12 @@ Status VerifyCrlBy(const Crl& crl, const Certificate& issuer, TimePoint at, std:
     ossl::ClearErrors();
     return Rejected(std::string(what) + " is not signed by " + issuer.CommonName());
   }
+  auto this_update = crl.ThisUpdate();
+  if (!this_update.ok()) return this_update.status().WithContext(what);
   auto next = crl.NextUpdate();
-  if (!next) return Rejected(std::string(what) + " has no nextUpdate");
-  return CheckCurrent(crl.ThisUpdate(), *next, at, what);
+  if (!next.ok()) return next.status().WithContext(what);
+  if (!*next) return Rejected(std::string(what) + " has no nextUpdate");
+  return CheckCurrent(*this_update, **next, at, what);
 }
 
 // Verifies a PEM issuer chain (signer first) to the anchors; returns the signer.
@@ -60,6 +77,11 @@ Result<Certificate> VerifyIssuerChain(const std::string& pem, const std::vector<
 
 Status VerifyJsonSignature(const Certificate& signer, std::string_view text, ByteSpan sig,
                            std::string_view what) {
+  // ParseCollateral checks the size, but a Collateral can be built or altered by its caller.
+  if (sig.size() != kEcdsaP256SigSize) {
+    return InvalidInput(std::string(what) + " signature is " + std::to_string(sig.size()) +
+                        " bytes; an ECDSA P-256 signature is 64 (r||s)");
+  }
   auto key = signer.PublicKey();
   if (!key.ok()) return key.status().WithContext(what);
   Status s = VerifyEcdsaRaw(key->get(), DigestAlg::kSha256, AsBytes(text), sig.first(32),

@@ -13,6 +13,7 @@
 #include "tdx/collateral.h"
 #include "tdx/pck.h"
 #include "tdx/quote.h"
+#include "tdx/tcb.h"
 
 namespace cvm::tdx {
 

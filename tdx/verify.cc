@@ -1,5 +1,8 @@
 #include "tdx/verify.h"
 
+#include <string>
+#include <string_view>
+
 #include "common/digest.h"
 #include "common/keys.h"
 #include "common/signature.h"
@@ -8,6 +11,17 @@
 namespace cvm::tdx {
 namespace {
 
+// The parser guarantees 64-byte signatures, but a Quote is a plain struct that callers can build
+// or alter, so the size is checked before the signature is sliced into r and s.
+Status CheckSignatureSize(ByteSpan sig, std::string_view what) {
+  if (sig.size() != kEcdsaP256SigSize) {
+    return InvalidInput("tdx quote: " + std::string(what) + " is " + std::to_string(sig.size()) +
+                        " bytes; an ECDSA P-256 signature is 64 (r||s)");
+  }
+  return Status::Ok();
+}
+
+// REQUIRES: sig.size() == 64 (CheckSignatureSize).
 Status VerifyRawP256(const EVP_PKEY* key, ByteSpan data, ByteSpan sig) {
   return VerifyEcdsaRaw(key, DigestAlg::kSha256, data, sig.first(32), sig.subspan(32, 32));
 }
@@ -38,10 +52,17 @@ Result<VerifiedQuote> VerifyQuote(const Quote& quote, const QuoteVerifyOptions& 
   if (!curve.ok() || *curve != Curve::kP256) {
     return Rejected("tdx quote: pck certificate key is not ECDSA P-256");
   }
+  CVM_RETURN_IF_ERROR(CheckSignatureSize(cd.qe_report_signature, "qe report signature"));
   s = VerifyRawP256(pck_key->get(), cd.qe_report.raw, cd.qe_report_signature);
   if (!s.ok()) {
     return Rejected("tdx quote: qe report signature does not verify with the pck key (" +
                     s.message() + ")");
+  }
+
+  if (quote.attestation_key.size() != kEcdsaP256KeySize) {
+    return InvalidInput("tdx quote: attestation key is " +
+                        std::to_string(quote.attestation_key.size()) +
+                        " bytes; an ECDSA P-256 public key is 64 (X||Y)");
   }
 
   Hasher h(DigestAlg::kSha256);
@@ -59,6 +80,7 @@ Result<VerifiedQuote> VerifyQuote(const Quote& quote, const QuoteVerifyOptions& 
     return Rejected("tdx quote: attestation key is not a P-256 point (" +
                     att_key.status().message() + ")");
   }
+  CVM_RETURN_IF_ERROR(CheckSignatureSize(quote.signature, "quote signature"));
   s = VerifyRawP256(att_key->get(), quote.signed_data, quote.signature);
   if (!s.ok()) {
     return Rejected("tdx quote: quote signature over header and body does not verify with the "

@@ -73,9 +73,6 @@ void EsysObject::Reset() {
 }
 
 Result<Context> Context::Open(const std::string& tcti) {
-  // tpm2-tss logs every failure to stderr by itself; our statuses already carry the decoded
-  // code, so keep its log quiet unless the user asked for it (TSS2_LOG is read on first use).
-  ::setenv("TSS2_LOG", "all+none", /*overwrite=*/0);
   TSS2_TCTI_CONTEXT* t = nullptr;
   TSS2_RC rc = Tss2_TctiLdr_Initialize(tcti.c_str(), &t);
   if (rc != TSS2_RC_SUCCESS) {

@@ -52,6 +52,8 @@ class EsysObject {
 };
 
 // An ESYS context over a TCTI loaded by tss2-tctildr. Move-only; not thread-safe.
+// tpm2-tss's own stderr logging follows the TSS2_LOG environment variable, which the library
+// never changes: executables set it (cvmctl: "all+none" unless the user set it).
 class Context {
  public:
   static Result<Context> Open(const std::string& tcti);

@@ -12,6 +12,8 @@ namespace {
 
 constexpr uint32_t kHclSignature = 0x414C4348;  // "HCLA"
 constexpr uint32_t kMaxHclVersion = 2;
+// The fixed part of IgvmRequestData (five u32 fields) before its variable data.
+constexpr uint32_t kIgvmFixedSize = kHclClaimsOffset - kHclIgvmOffset;
 constexpr size_t kSnpReportDataOffset = 0x50;
 constexpr size_t kTdReportDataOffset = 0x80;
 constexpr size_t kReportDataSize = 64;
@@ -144,6 +146,13 @@ Result<HclReport> ParseHclReport(ByteSpan data) {
   }
   CVM_ASSIGN_OR_RETURN(uint32_t claims_size, r.U32("IgvmRequestData.variable_data_size"));
   CVM_ASSIGN_OR_RETURN(ByteSpan claims, r.Take(claims_size, "runtime claims"));
+  // data_size covers the whole IgvmRequestData: its five u32 fields and the variable data.
+  if (uint64_t{out.igvm_data_size} != kIgvmFixedSize + uint64_t{claims_size}) {
+    return InvalidInput("HCL report: IgvmRequestData.data_size " +
+                        std::to_string(out.igvm_data_size) + " does not match its " +
+                        std::to_string(kIgvmFixedSize) + " fixed bytes plus variable_data_size " +
+                        std::to_string(claims_size));
+  }
   if (kHclClaimsOffset + claims.size() > out.report_size) {
     return InvalidInput("HCL report: the runtime claims end after report_size");
   }

@@ -31,6 +31,26 @@ TEST_CASE("Malformed times are rejected with a hint") {
   CHECK(ParseTime("2025-06-20").status().message().find("RFC 3339") != std::string::npos);
 }
 
+TEST_CASE("Times beyond the range of TimePoint are refused instead of overflowing") {
+  for (const char* far : {"3026-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1000-01-01T00:00:00Z",
+                          "99999999999", "9223372036854775807"}) {
+    INFO(far);
+    auto t = ParseTime(far);
+    CHECK(t.status().code() == Code::kInvalidInput);
+    CHECK(t.status().message().find("range") != std::string::npos);
+  }
+  CHECK(ParseTime("2262-04-11T00:00:00Z").ok());
+  CHECK_FALSE(ParseTime("2025-02-30T00:00:00Z").ok());
+}
+
+TEST_CASE("Whole-second times format for every year up to 9999") {
+  using std::chrono::sys_days;
+  using namespace std::chrono_literals;
+  CHECK(FormatTime(std::chrono::sys_seconds(sys_days(9999y / 12 / 31)) + 86399s) ==
+        "9999-12-31T23:59:59Z");
+  CHECK(FormatTime(std::chrono::sys_seconds(sys_days(1970y / 1 / 1))) == "1970-01-01T00:00:00Z");
+}
+
 TEST_CASE("FixedClock returns the injected time and advances on request") {
   FixedClock clock(*ParseTime("2025-01-01T00:00:00Z"));
   clock.Advance(seconds(60));

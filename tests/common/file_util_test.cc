@@ -62,6 +62,67 @@ TEST_CASE("SecretBytes is wiped on Clear and moves leave the source empty") {
 namespace cvm {
 namespace {
 
+TEST_CASE("ReadSecretFile reads a key file exactly into SecretBytes") {
+  testing::TempDir dir;
+  std::string path = dir.File("key.pem");
+  std::string pem =
+      "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
+  REQUIRE(WriteFileAtomic(path, pem, 0600).ok());
+  auto secret = ReadSecretFile(path);
+  REQUIRE(secret.ok());
+  CHECK(secret->chars() == pem);
+  CHECK(secret->size() == pem.size());
+  REQUIRE(WriteFileAtomic(path, std::string_view(), 0600).ok());
+  auto empty = ReadSecretFile(path);
+  REQUIRE(empty.ok());
+  CHECK(empty->empty());
+}
+
+TEST_CASE("ReadSecretFile refuses missing, oversized, non-regular and growing files") {
+  testing::TempDir dir;
+  CHECK(ReadSecretFile(dir.File("missing")).status().code() == Code::kNotFound);
+  std::string big = dir.File("big");
+  REQUIRE(WriteFileAtomic(big, std::string(100, 'x')).ok());
+  auto over = ReadSecretFile(big, 99);
+  CHECK(over.status().code() == Code::kInvalidInput);
+  CHECK(over.status().message().find("larger than 99 bytes") != std::string::npos);
+  auto directory = ReadSecretFile(dir.path());
+  CHECK(directory.status().code() == Code::kInvalidInput);
+  CHECK(directory.status().message().find("not a regular file") != std::string::npos);
+  // procfs reports st_size 0 for files that have content: the size changed after fstat.
+  auto proc = ReadSecretFile("/proc/self/status");
+  CHECK(proc.status().code() == Code::kInvalidInput);
+  CHECK(proc.status().message().find("grew while being read") != std::string::npos);
+}
+
+TEST_CASE("SecretBytes is filled in place and truncated without keeping the tail") {
+  SecretBytes s(8);
+  CHECK(s.size() == 8);
+  for (size_t i = 0; i < s.size(); ++i) s.data()[i] = static_cast<uint8_t>(0xa0 + i);
+  const uint8_t* before = s.view().data();
+  s.Truncate(3);
+  CHECK(s.view().data() == before);
+  CHECK(s.view().size() == 3);
+  CHECK(before[3] == 0);  // still inside the allocation: the cut tail was wiped
+  CHECK(before[7] == 0);
+  SecretBytes copy = SecretBytes::CopyOf(s.view());
+  CHECK(Bytes(copy.view().begin(), copy.view().end()) == Bytes{0xa0, 0xa1, 0xa2});
+  std::string text = "secret";
+  WipeString(text);
+  CHECK(text.empty());
+}
+
+TEST_CASE("SyncDirectory reports a directory it cannot open or sync") {
+  testing::TempDir dir;
+  CHECK(SyncDirectory(dir.path()).ok());
+  CHECK(SyncDirectory(dir.File("missing")).code() == Code::kNotFound);
+  std::string file = dir.File("file");
+  REQUIRE(WriteFileAtomic(file, std::string_view("x")).ok());
+  Status s = SyncDirectory(file);
+  CHECK(s.code() == Code::kIoError);
+  CHECK(s.message().find("open directory " + file) != std::string::npos);
+}
+
 TEST_CASE("WriteAttribute writes in place and fails on a missing attribute") {
   testing::TempDir dir;
   std::string attr = dir.File("inblob");

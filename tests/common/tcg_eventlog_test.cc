@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 #include "common/encoding.h"
 #include "tests/testing/testing.h"
@@ -17,14 +19,15 @@ void PutLe16(Bytes& b, uint16_t v) {
   b.push_back(static_cast<uint8_t>(v >> 8));
 }
 
-Bytes Header(uint32_t num_algs = 1, uint16_t alg = kAlgSha256, uint16_t size = 32) {
+// A Spec ID event declaring `algs` (id, digest size) in order.
+Bytes HeaderOf(const std::vector<std::pair<uint16_t, uint16_t>>& algs) {
   Bytes spec;
   std::string_view sig("Spec ID Event03\0", 16);
   spec.insert(spec.end(), sig.begin(), sig.end());
   PutLe32(spec, 0);                       // platform class
   spec.insert(spec.end(), {0, 2, 0, 2});  // minor, major, errata, uintn size
-  PutLe32(spec, num_algs);
-  for (uint32_t i = 0; i < num_algs; ++i) {
+  PutLe32(spec, static_cast<uint32_t>(algs.size()));
+  for (const auto& [alg, size] : algs) {
     PutLe16(spec, alg);
     PutLe16(spec, size);
   }
@@ -36,6 +39,11 @@ Bytes Header(uint32_t num_algs = 1, uint16_t alg = kAlgSha256, uint16_t size = 3
   PutLe32(out, static_cast<uint32_t>(spec.size()));
   out.insert(out.end(), spec.begin(), spec.end());
   return out;
+}
+
+// A Spec ID event declaring `alg` `num_algs` times.
+Bytes Header(uint32_t num_algs = 1, uint16_t alg = kAlgSha256, uint16_t size = 32) {
+  return HeaderOf(std::vector<std::pair<uint16_t, uint16_t>>(num_algs, {alg, size}));
 }
 
 void AddEvent(Bytes& log, uint32_t index, uint32_t type, const Bytes& digest, const Bytes& data,
@@ -165,6 +173,27 @@ TEST_CASE("Malformed logs are refused with the offset and the field") {
   CHECK_FALSE(ParseEventLog(Header(0)).ok());
   CHECK_FALSE(ParseEventLog(Header(1, kAlgSha256, 20)).ok());
   CHECK_FALSE(ParseEventLog(Header(1000)).ok());
+}
+
+TEST_CASE("An event carrying the same algorithm twice is refused instead of extended twice") {
+  Bytes log = HeaderOf({{kAlgSha256, 32}, {kAlgSha384, 48}});
+  PutLe32(log, 0);
+  PutLe32(log, 0x8);
+  PutLe32(log, 2);
+  for (int i = 0; i < 2; ++i) {
+    PutLe16(log, kAlgSha256);
+    log.insert(log.end(), 32, 0xaa);
+  }
+  PutLe32(log, 0);
+  auto parsed = ParseEventLog(log);
+  CHECK(parsed.status().code() == Code::kInvalidInput);
+  CHECK(parsed.status().message().find("sha256 appears twice in one event") != std::string::npos);
+}
+
+TEST_CASE("A Spec ID event declaring an algorithm twice is refused") {
+  auto parsed = ParseEventLog(Header(2));
+  CHECK(parsed.status().code() == Code::kInvalidInput);
+  CHECK(parsed.status().message().find("declared twice") != std::string::npos);
 }
 
 TEST_CASE("Huge declared event sizes fail cleanly instead of allocating") {

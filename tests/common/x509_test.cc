@@ -1,5 +1,7 @@
 #include "common/x509.h"
 
+#include <openssl/x509.h>
+
 #include <catch2/catch.hpp>
 
 #include "common/clock.h"
@@ -130,7 +132,9 @@ TEST_CASE("A revoked certificate is rejected when CRLs are given") {
   CHECK(VerifyChain(p.leaf, mids, roots, o).ok());
   auto reparsed = Crl::Parse(clean_mid_crl->Der());
   REQUIRE(reparsed.ok());
-  CHECK(reparsed->NextUpdate().has_value());
+  auto next = reparsed->NextUpdate();
+  REQUIRE(next.ok());
+  CHECK(next->has_value());
 }
 
 TEST_CASE("Custom extensions are written and read back raw") {
@@ -186,6 +190,93 @@ TEST_CASE("Malformed certificates are refused with a clear error") {
   der.resize(der.size() / 2);
   CHECK_FALSE(Certificate::FromDer(der).ok());
   CHECK_FALSE(Crl::Parse(Bytes{1, 2, 3}).ok());
+}
+
+// A self-signed CA certificate built with OpenSSL directly, so that its validity period can be
+// any X.509 time (CertSpec holds TimePoints, which end in 2262).
+Certificate SelfSignedUntil(const EVP_PKEY* key, const char* not_before, const char* not_after) {
+  ossl::X509Ptr x(X509_new());
+  REQUIRE(x.get() != nullptr);
+  REQUIRE(X509_set_version(x.get(), X509_VERSION_3) == 1);
+  ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 7);
+  REQUIRE(ASN1_TIME_set_string_X509(X509_getm_notBefore(x.get()), not_before) == 1);
+  REQUIRE(ASN1_TIME_set_string_X509(X509_getm_notAfter(x.get()), not_after) == 1);
+  X509_NAME* name = X509_get_subject_name(x.get());
+  REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>("Far Future"), -1, -1,
+                                     0) == 1);
+  REQUIRE(X509_set_issuer_name(x.get(), name) == 1);
+  REQUIRE(X509_set_pubkey(x.get(), const_cast<EVP_PKEY*>(key)) == 1);
+  REQUIRE(X509_sign(x.get(), const_cast<EVP_PKEY*>(key), EVP_sha384()) > 0);
+  return Certificate(std::move(x));
+}
+
+TEST_CASE("Certificates valid until 9999 or 3026 verify and compare correctly in 2026") {
+  auto key = GenerateEcKey(Curve::kP384);
+  REQUIRE(key.ok());
+  TimePoint now = At("2026-06-01T00:00:00Z");
+  struct Case {
+    const char* not_after;
+    const char* formatted;
+  } cases[] = {{"99991231235959Z", "9999-12-31T23:59:59Z"},
+               {"30260101000000Z", "3026-01-01T00:00:00Z"}};
+  for (const Case& c : cases) {
+    INFO(c.not_after);
+    Certificate cert = SelfSignedUntil(key->get(), "20200101000000Z", c.not_after);
+    auto reparsed = Certificate::FromDer(cert.Der());
+    REQUIRE(reparsed.ok());
+    auto not_after = reparsed->NotAfter();
+    REQUIRE(not_after.ok());
+    CHECK(FormatTime(*not_after) == c.formatted);
+    CHECK_FALSE(IsBefore(*not_after, now));
+    CHECK(IsAfter(*not_after, now));
+    CHECK(IsAfter(*not_after, TimePoint::max()));
+    auto not_before = reparsed->NotBefore();
+    REQUIRE(not_before.ok());
+    CHECK(FormatTime(*not_before) == "2020-01-01T00:00:00Z");
+    CHECK(IsBefore(*not_before, now));
+    ChainOptions o;
+    o.at = now;
+    std::vector<Certificate> none, anchors = {*reparsed};
+    CHECK(VerifyChain(*reparsed, none, anchors, o).ok());
+  }
+}
+
+TEST_CASE("Certificate times compare exactly with sub-second TimePoints") {
+  CertTime t{std::chrono::seconds(1750377600)};
+  TimePoint same(std::chrono::seconds(1750377600));
+  CHECK_FALSE(IsBefore(t, same));
+  CHECK_FALSE(IsAfter(t, same));
+  CHECK(IsBefore(t, same + std::chrono::nanoseconds(1)));
+  CHECK(IsAfter(t, same - std::chrono::nanoseconds(1)));
+  CHECK_FALSE(IsAfter(t, same + std::chrono::nanoseconds(1)));
+  CHECK(IsBefore(CertTime{std::chrono::seconds(-1)}, TimePoint{}));
+}
+
+TEST_CASE("A CRL whose nextUpdate is 9999-12-31 reads back without overflow") {
+  auto key = GenerateEcKey(Curve::kP384);
+  REQUIRE(key.ok());
+  Certificate issuer = SelfSignedUntil(key->get(), "20200101000000Z", "99991231235959Z");
+  ossl::X509Crl crl(X509_CRL_new());
+  REQUIRE(crl.get() != nullptr);
+  REQUIRE(X509_CRL_set_version(crl.get(), 1) == 1);
+  REQUIRE(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer.get())) == 1);
+  ossl::Asn1Time last(ASN1_TIME_new()), next(ASN1_TIME_new());
+  REQUIRE(ASN1_TIME_set_string_X509(last.get(), "20260101000000Z") == 1);
+  REQUIRE(ASN1_TIME_set_string_X509(next.get(), "99991231235959Z") == 1);
+  REQUIRE(X509_CRL_set1_lastUpdate(crl.get(), last.get()) == 1);
+  REQUIRE(X509_CRL_set1_nextUpdate(crl.get(), next.get()) == 1);
+  REQUIRE(X509_CRL_sign(crl.get(), key->get(), EVP_sha384()) > 0);
+  auto parsed = Crl::Parse(Crl(std::move(crl)).Der());
+  REQUIRE(parsed.ok());
+  auto this_update = parsed->ThisUpdate();
+  auto next_update = parsed->NextUpdate();
+  REQUIRE(this_update.ok());
+  REQUIRE(next_update.ok());
+  REQUIRE(next_update->has_value());
+  CHECK(FormatTime(*this_update) == "2026-01-01T00:00:00Z");
+  CHECK(FormatTime(**next_update) == "9999-12-31T23:59:59Z");
+  CHECK(IsAfter(**next_update, At("2026-06-01T00:00:00Z")));
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ TEST_CASE("Trustee's Genoa (model 0xA0) report verifies with its VCEK and AMD's 
   TrusteeEvidence e = Load();
   VerifyOptions o;
   o.certs = {e.vcek};
-  o.at = e.vcek.NotBefore() + std::chrono::hours(24);
+  o.at = *e.vcek.NotBefore() + std::chrono::hours(24);
   auto r = VerifyReport(e.report, o);
   REQUIRE(r.ok());
   CHECK(r->product == Product::kGenoa);
@@ -87,7 +87,7 @@ TEST_CASE("Trustee's report with one byte changed is rejected") {
   e.report[0x60] ^= 1;
   VerifyOptions o;
   o.certs = {e.vcek};
-  o.at = e.vcek.NotBefore() + std::chrono::hours(24);
+  o.at = *e.vcek.NotBefore() + std::chrono::hours(24);
   CHECK(VerifyReport(e.report, o).status().code() == Code::kRejected);
 }
 

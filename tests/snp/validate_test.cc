@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/encoding.h"
+#include "common/file_util.h"
 #include "snp/policy.h"
 #include "tests/snp/fixtures.h"
 #include "tests/testing/testing.h"
@@ -92,7 +93,7 @@ signing_keys: [vcek]
 TEST_CASE("An unknown policy key is refused with its name and line") {
   auto o = ParsePolicy("vmpl: 0\nmin_tcb:\n  reportd: {snp: 1}\n");
   CHECK(o.status().code() == Code::kInvalidInput);
-  CHECK(o.status().message().find("min_tcb.reportd (line 3)") != std::string::npos);
+  CHECK(o.status().message().find("min_tcb.reportd (line 3, column 3)") != std::string::npos);
   CHECK(o.status().message().find("unknown key") != std::string::npos);
 }
 
@@ -105,6 +106,24 @@ TEST_CASE("Policy values of the wrong type or range are refused") {
   CHECK(ParsePolicy("[1, 2]").status().message().find("mapping") != std::string::npos);
   CHECK(ParsePolicy("a: [").status().message().find("YAML") != std::string::npos);
   CHECK(ParsePolicy("tee: tdx").status().code() == Code::kInvalidInput);
+}
+
+TEST_CASE("Policy errors from a file name the file, line and column and never throw") {
+  cvm::testing::TempDir dir;
+  std::string path = dir.File("policy.yaml");
+  REQUIRE(WriteFileAtomic(path, AsBytes("vmpl: 0\nmin_build: 1e3\n")).ok());
+  auto o = LoadPolicyFile(path);
+  CHECK(o.status().code() == Code::kInvalidInput);
+  CHECK(o.status().ToString().find(path) != std::string::npos);
+  CHECK(o.status().message().find("min_build (line 2, column 12)") != std::string::npos);
+  REQUIRE(WriteFileAtomic(path, AsBytes("vmpl: 0\nmin_tcb: {snp: [1,\n")).ok());
+  o = LoadPolicyFile(path);
+  CHECK(o.status().code() == Code::kInvalidInput);
+  CHECK(o.status().message().find("not valid YAML (line ") != std::string::npos);
+  CHECK(ParsePolicy("min_build: 0x10")->min_build == 16);
+  CHECK_FALSE(ParsePolicy("min_build: 0x").ok());
+  CHECK_FALSE(ParsePolicy("min_version: 1.2.3").ok());
+  CHECK(ParsePolicy("min_version: 1.2")->min_version == std::pair<uint8_t, uint8_t>{1, 2});
 }
 
 TEST_CASE("The shipped example policy parses") {

@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "tdx/collateral.h"
 #include "tdx/json_raw.h"
+#include "tdx/tcb.h"
 #include "tdx/verify.h"
 #include "tests/testing/testing.h"
 
@@ -29,6 +30,21 @@ Result<TcbEvaluation> Evaluate(const std::string& collateral_text, TimePoint at)
   o.crls = vc.crls;
   CVM_ASSIGN_OR_RETURN(VerifiedQuote vq, VerifyQuote(q, o));
   return EvaluateTcb(q, vq.pck_extensions, vc);
+}
+
+TEST_CASE("Collateral with a short TCB info or QE identity signature is refused as invalid input") {
+  auto c = ParseCollateral(CollateralText());
+  REQUIRE(c.ok());
+  Collateral short_tcb = *c;
+  short_tcb.tcb_info_signature.resize(32);
+  Status s = VerifyCollateral(short_tcb, {}, At("2025-06-20T00:00:00Z")).status();
+  CHECK(s.code() == Code::kInvalidInput);
+  CHECK(s.message().find("tcb info signature is 32 bytes") != std::string::npos);
+  Collateral short_qe = *c;
+  short_qe.qe_identity_signature.push_back(0);
+  s = VerifyCollateral(short_qe, {}, At("2025-06-20T00:00:00Z")).status();
+  CHECK(s.code() == Code::kInvalidInput);
+  CHECK(s.message().find("qe identity signature is 65 bytes") != std::string::npos);
 }
 
 TEST_CASE("The v4 quote with its collateral at 2025-06-20 is UpToDate with no advisories") {

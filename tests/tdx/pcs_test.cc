@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "tdx/pcs.h"
 #include "tdx/sim.h"
+#include "tdx/tcb.h"
 
 namespace cvm::tdx {
 namespace {
@@ -27,7 +28,10 @@ std::string PercentEncode(std::string_view s) {
     if (std::isalnum(static_cast<unsigned char>(c))) {
       out.push_back(c);
     } else {
-      out += "%" + HexEncode(Bytes{static_cast<uint8_t>(c)});
+      // Two appends rather than "%" + HexEncode(...): GCC 12 -O3 reports a false -Wrestrict in
+      // the inlined operator+(const char*, std::string&&).
+      out.push_back('%');
+      out += HexEncode(Bytes{static_cast<uint8_t>(c)});
     }
   }
   return out;

@@ -61,6 +61,14 @@ TEST_CASE("A quote of another version is unsupported") {
   CHECK(q.status().message().find("version 3") != std::string::npos);
 }
 
+TEST_CASE("A quote from another QE vendor is refused as unsupported") {
+  Bytes data = testing::ReadData("vectors/tdx/v4-dcap/quote.bin");
+  data[12] ^= 0xff;  // the first byte of the QE vendor ID
+  auto q = ParseQuote(data);
+  CHECK(q.status().code() == Code::kUnsupported);
+  CHECK(q.status().message().find("qe vendor id 6c9a7233") != std::string::npos);
+}
+
 TEST_CASE("A v5 body size that does not match its type is refused") {
   Bytes data = testing::ReadData("vectors/tdx/v5/quote.bin");
   StoreLe32(data, 50, 584);

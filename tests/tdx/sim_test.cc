@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "tdx/collateral.h"
 #include "tdx/sim.h"
+#include "tdx/tcb.h"
 #include "tdx/verify.h"
 #include "tests/testing/testing.h"
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tdx/collateral.h"
+#include "tdx/tcb.h"
 #include "tdx/verify.h"
 #include "tests/testing/testing.h"
 

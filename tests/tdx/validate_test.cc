@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/encoding.h"
+#include "common/file_util.h"
 #include "tdx/policy.h"
 #include "tdx/validate.h"
 #include "tests/testing/testing.h"
@@ -106,6 +107,22 @@ TEST_CASE("The shipped example policy parses") {
   REQUIRE(o.ok());
   CHECK(o->mrtd.has_value());
   CHECK(o->accepted_tcb_statuses.size() == 2);
+}
+
+TEST_CASE("TDX policy errors name the key, line and column, and the file") {
+  auto o = ParsePolicy("tdx:\n  mrdt: 00\n");
+  CHECK(o.status().message().find("mrdt (line 2, column 3): unknown key") != std::string::npos);
+  o = ParsePolicy("min_qe_svn: 70000\n");
+  CHECK(o.status().message().find("min_qe_svn (line 1, column 13)") != std::string::npos);
+  o = ParsePolicy("tdx: [unclosed\n");
+  CHECK(o.status().message().find("not valid YAML (line ") != std::string::npos);
+  testing::TempDir dir;
+  std::string path = dir.File("policy.yaml");
+  REQUIRE(WriteFileAtomic(path, AsBytes("allow_debug: maybe\n")).ok());
+  auto f = LoadPolicyFile(path);
+  CHECK(f.status().code() == Code::kInvalidInput);
+  CHECK(f.status().ToString().find(path) != std::string::npos);
+  CHECK(f.status().message().find("allow_debug (line 1, column 14)") != std::string::npos);
 }
 
 TEST_CASE("Malformed YAML is refused") {

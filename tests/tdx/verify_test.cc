@@ -29,6 +29,34 @@ TEST_CASE("Every real quote verifies to the built-in Intel SGX Root CA") {
   }
 }
 
+TEST_CASE("A quote struct with a short signature or key is refused as invalid input") {
+  auto parsed = ParseQuote(testing::ReadData("vectors/tdx/v4-dcap/quote.bin"));
+  REQUIRE(parsed.ok());
+  QuoteVerifyOptions o;
+  o.at = At("2025-06-20T00:00:00Z");
+  {
+    Quote q = *parsed;
+    q.signature.resize(10);
+    Status s = VerifyQuote(q, o).status();
+    CHECK(s.code() == Code::kInvalidInput);
+    CHECK(s.message().find("quote signature is 10 bytes") != std::string::npos);
+  }
+  {
+    Quote q = *parsed;
+    q.certification.qe_report_signature.clear();
+    Status s = VerifyQuote(q, o).status();
+    CHECK(s.code() == Code::kInvalidInput);
+    CHECK(s.message().find("qe report signature is 0 bytes") != std::string::npos);
+  }
+  {
+    Quote q = *parsed;
+    q.attestation_key.resize(63);
+    Status s = VerifyQuote(q, o).status();
+    CHECK(s.code() == Code::kInvalidInput);
+    CHECK(s.message().find("attestation key is 63 bytes") != std::string::npos);
+  }
+}
+
 TEST_CASE("The v4 quote's PCK certificate names FMSPC B0C06F000000") {
   auto v = VerifyBytes(testing::ReadData("vectors/tdx/v4-dcap/quote.bin"), At("2025-06-20T00:00:00Z"));
   REQUIRE(v.ok());

@@ -1,5 +1,7 @@
 // The ESAPI Tpm against a real swtpm started for each test.
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <string>
 
 #include "common/encoding.h"
 #include "common/file_util.h"
@@ -193,6 +195,17 @@ TEST_CASE("Failed quotes leave no transient handle behind either") {
     CHECK(f.tpm->MakeQuote({}, kNonce, DefaultPcrSelection()).ok());
   }
   CHECK(*f.tpm->TransientObjectCount() == 0);
+}
+
+TEST_CASE("Opening a TPM context leaves the environment alone (no setenv in the library)") {
+  const char* saved = std::getenv("TSS2_LOG");
+  std::string saved_value = saved ? saved : "";
+  ::unsetenv("TSS2_LOG");
+  // A TCTI that fails to load still goes through Context::Open's whole setup path.
+  auto ctx = esys::Context::Open("swtpm:host=127.0.0.1,port=1");
+  CHECK_FALSE(ctx.ok());
+  CHECK(std::getenv("TSS2_LOG") == nullptr);
+  if (saved != nullptr) ::setenv("TSS2_LOG", saved_value.c_str(), 1);
 }
 
 TEST_CASE("An ESYS object owner flushes its transient object when it goes out of scope") {

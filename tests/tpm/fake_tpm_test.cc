@@ -1,5 +1,5 @@
 // The software FakeTpm: its quotes are real enough for our verifier and for tpm2-tools.
-#include "tpm/fake_tpm.h"
+#include "tests/testing/fake_tpm.h"
 
 #include <catch2/catch.hpp>
 

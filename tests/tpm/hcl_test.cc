@@ -119,6 +119,20 @@ TEST_CASE("An HCL report with another magic, report type or hash type is refused
   CHECK(ParseHclReport(data).status().code() == Code::kUnsupported);
 }
 
+TEST_CASE(
+    "An HCL report whose IgvmRequestData.data_size disagrees with its variable data is refused") {
+  Bytes data = AzureReport();
+  CHECK(LoadLe32(data, kHclIgvmOffset) == 1130);  // 20 fixed bytes + 1110 bytes of claims
+  for (uint32_t wrong : {1129u, 1131u, 0u, 0xFFFFFFFFu}) {
+    INFO(wrong);
+    StoreLe32(std::span<uint8_t>(data), kHclIgvmOffset, wrong);
+    auto r = ParseHclReport(data);
+    CHECK(r.status().code() == Code::kInvalidInput);
+    CHECK(r.status().message().find("data_size " + std::to_string(wrong) + " does not match") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("HCL runtime claims without an HCLAkPub or with broken JSON are invalid input") {
   CHECK(ParseHclReport(testing::MakeHcl("{\"keys\":[]}")).status().code() == Code::kInvalidInput);
   CHECK(ParseHclReport(testing::MakeHcl("{\"keys\":[{\"kid\":\"HCLAkPub\",\"kty\":\"RSA\"}]}"))

@@ -1,4 +1,4 @@
-#include "tpm/fake_tpm.h"
+#include "tests/testing/fake_tpm.h"
 
 #include <algorithm>
 
