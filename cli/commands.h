@@ -15,5 +15,8 @@ int RunSim(Args args);       // sim init|report|quote|collateral
 int RunSnp(Args args);       // snp fetch-certs
 int RunTpm(Args args);       // tpm quote|pcrs
 int RunEventlog(Args args);  // eventlog replay
+int RunMeasure(Args args);   // measure snp|snp-ovmf-hash|sev|sev-es
+int RunIdblock(Args args);   // idblock --measurement HEX --id-key F --author-key F
+int RunPolicy(Args args);    // policy generate
 
 }  // namespace cvm::cli

@@ -27,6 +27,12 @@ constexpr Group kGroups[] = {
     {"tpm", "tpm quote|pcrs|verify|hcl-report: TPM2 quotes, PCRs, Azure HCL reports",
      cvm::cli::RunTpm},
     {"eventlog", "eventlog replay FILE: replay a TCG or CCEL event log", cvm::cli::RunEventlog},
+    {"measure", "measure snp|snp-ovmf-hash|sev|sev-es: expected launch digest of an image",
+     cvm::cli::RunMeasure},
+    {"idblock", "idblock --measurement HEX --id-key F --author-key F: sign an SNP ID block",
+     cvm::cli::RunIdblock},
+    {"policy", "policy generate: relying-party expected values (SNP YAML, Trustee)",
+     cvm::cli::RunPolicy},
 };
 
 std::string Usage() {
