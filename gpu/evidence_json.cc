@@ -12,8 +12,9 @@ namespace {
 using json = nlohmann::json;
 
 bool AllHex(std::string_view s) {
-  return !s.empty() && s.size() % 2 == 0 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() && s.size() % 2 == 0 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c));
+  });
 }
 
 Result<std::string> Field(const json& e, const char* name, bool required) {

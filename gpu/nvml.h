@@ -16,8 +16,8 @@ namespace cvm::gpu {
 
 // nvmlSystemGetConfComputeState / GetConfComputeSettings.
 struct CcState {
-  bool cc_enabled = false;        // ccFeature == NVML_CC_SYSTEM_FEATURE_ENABLED
-  bool dev_tools_mode = false;    // devToolsMode: debugging allowed, not a production CVM
+  bool cc_enabled = false;           // ccFeature == NVML_CC_SYSTEM_FEATURE_ENABLED
+  bool dev_tools_mode = false;       // devToolsMode: debugging allowed, not a production CVM
   bool multi_gpu_protected = false;  // multiGpuMode == protected PCIe (PPCIE)
 };
 

@@ -103,8 +103,7 @@ class NvmlProvider final : public GpuProvider {
     auto r = std::make_unique<nvmlConfComputeGpuAttestationReport_t>();
     std::memset(r.get(), 0, sizeof *r);
     std::memcpy(r->nonce, nonce.data(), kNonceSize);
-    CVM_RETURN_IF_ERROR(
-        Check(report_(d, r.get()), "nvmlDeviceGetConfComputeGpuAttestationReport"));
+    CVM_RETURN_IF_ERROR(Check(report_(d, r.get()), "nvmlDeviceGetConfComputeGpuAttestationReport"));
     if (r->attestationReportSize == 0 || r->attestationReportSize > sizeof r->attestationReport) {
       return Unavailable("NVML returned an attestation report of " +
                          std::to_string(r->attestationReportSize) + " bytes");

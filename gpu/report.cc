@@ -176,8 +176,7 @@ Result<AttestationReport> ParseReport(ByteSpan raw) {
 
   CVM_ASSIGN_OR_RETURN(uint8_t resp_version, r.U8("response SPDMVersion"));
   if (resp_version != kSpdmVersion11) {
-    return r.Error("response SPDM version 0x" + HexEncode(Bytes{resp_version}) +
-                   ", expected 0x11");
+    return r.Error("response SPDM version 0x" + HexEncode(Bytes{resp_version}) + ", expected 0x11");
   }
   CVM_ASSIGN_OR_RETURN(uint8_t resp_code, r.U8("response code"));
   if (resp_code != kMeasurements) {
@@ -217,8 +216,8 @@ Result<AttestationReport> ParseReport(ByteSpan raw) {
     out.blocks.push_back(std::move(b));
   }
   if (!mr.empty()) {
-    return mr.Error(std::to_string(mr.remaining()) + " bytes after " +
-                    std::to_string(num_blocks) + " blocks");
+    return mr.Error(std::to_string(mr.remaining()) + " bytes after " + std::to_string(num_blocks) +
+                    " blocks");
   }
 
   CVM_ASSIGN_OR_RETURN(ByteSpan rnonce, r.Take(kNonceSize, "response nonce"));
@@ -233,8 +232,7 @@ Result<AttestationReport> ParseReport(ByteSpan raw) {
   CVM_ASSIGN_OR_RETURN(ByteSpan sig, r.Take(kSignatureSize, "signature"));
   out.signature = ToBytes(sig);
   if (!IsAllZero(r.rest())) {
-    return r.Error(std::to_string(r.remaining()) +
-                   " bytes after the signature, not all zero");
+    return r.Error(std::to_string(r.remaining()) + " bytes after the signature, not all zero");
   }
   out.trailing_zero_bytes = r.remaining();
   return out;

@@ -135,7 +135,7 @@ struct AttestationReport {
   Bytes responder_nonce;
   Bytes opaque_raw;
   OpaqueData opaque;
-  Bytes signature;       // r || s, 96 bytes
+  Bytes signature;         // r || s, 96 bytes
   size_t signed_size = 0;  // the signature covers report bytes [0, signed_size)
   size_t trailing_zero_bytes = 0;
 

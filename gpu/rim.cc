@@ -126,8 +126,8 @@ Result<Doc> ParseXml(ByteSpan xml) {
   CVM_RETURN_IF_ERROR(InitXmlSec());
   // No network, no entity substitution, no DTD loading (libxml2 defaults for the last two).
   Doc doc(xmlReadMemory(reinterpret_cast<const char*>(xml.data()), static_cast<int>(xml.size()),
-                        "rim.xml", nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                XML_PARSE_NOWARNING));
+                        "rim.xml", nullptr,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
   if (!doc) {
     const xmlError* e = xmlGetLastError();
     std::string msg = e && e->message ? e->message : "parse error";
@@ -343,8 +343,9 @@ Result<Rim> VerifyRim(ByteSpan xml, const RimVerifyOptions& options) {
   }
   ctx->signKey = xkey;  // owned by ctx
   if (xmlSecDSigCtxVerify(ctx.get(), sig_node) < 0) {
-    return Rejected("rim signature: the signature could not be processed (unsupported algorithm "
-                    "or malformed ds:Signature)");
+    return Rejected(
+        "rim signature: the signature could not be processed (unsupported algorithm "
+        "or malformed ds:Signature)");
   }
   if (ctx->status != xmlSecDSigStatusSucceeded) {
     return Rejected("rim signature: digest or signature value does not verify with " +

@@ -29,10 +29,10 @@ struct GoldenValue {
 };
 
 struct Rim {
-  std::string tag_id;           // SoftwareIdentity@tagId
-  std::string name;             // SoftwareIdentity@name, e.g. "GH100"
-  std::string version;          // Meta@colloquialVersion: driver "550.144.03" or VBIOS "96.00.5E.00.01"
-  std::string product;          // Meta@product
+  std::string tag_id;   // SoftwareIdentity@tagId
+  std::string name;     // SoftwareIdentity@name, e.g. "GH100"
+  std::string version;  // Meta@colloquialVersion: driver "550.144.03" or VBIOS "96.00.5E.00.01"
+  std::string product;  // Meta@product
   std::string manufacturer_id;  // Meta@PlatformManufacturerId (TCG RIM namespace), "5703"
   std::vector<GoldenValue> values;
   // The certificates in ds:KeyInfo/ds:X509Data, in document order (not checked by ParseRim).
@@ -97,8 +97,7 @@ class DirectoryRimSource final : public RimSource {
 class ServiceRimSource final : public RimSource {
  public:
   static constexpr char kDefaultBaseUrl[] = "https://rim.attestation.nvidia.com/v1/rim/";
-  ServiceRimSource(HttpClient& http, std::string cache_dir,
-                   std::string base_url = kDefaultBaseUrl)
+  ServiceRimSource(HttpClient& http, std::string cache_dir, std::string base_url = kDefaultBaseUrl)
       : http_(http), cache_(std::move(cache_dir)), base_url_(std::move(base_url)) {}
   Result<Bytes> Fetch(const std::string& id) const override;
 

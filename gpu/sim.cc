@@ -57,9 +57,9 @@ Result<CertExtension> FwidExtension(Architecture arch, ByteSpan fwid, const EVP_
     Bytes spki(static_cast<size_t>(n));
     unsigned char* p = spki.data();
     i2d_PUBKEY(const_cast<EVP_PKEY*>(key), &p);
-    e.der_value = Tlv(V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, true,
-                      Concat({Tlv(V_ASN1_INTEGER, V_ASN1_UNIVERSAL, false, Bytes{1}), spki,
-                              FwidSeq(fwid)}));
+    e.der_value =
+        Tlv(V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, true,
+            Concat({Tlv(V_ASN1_INTEGER, V_ASN1_UNIVERSAL, false, Bytes{1}), spki, FwidSeq(fwid)}));
   }
   return e;
 }
@@ -130,9 +130,8 @@ Result<SimGpu> SimGpu::Create(const SimGpuOptions& o) {
       spec.extensions.push_back(std::move(ext));
     }
     const Certificate* issuer = top_down.empty() ? nullptr : &top_down.back();
-    CVM_ASSIGN_OR_RETURN(Certificate cert,
-                         IssueCertificate(spec, key.get(), issuer,
-                                          issuer ? issuer_key.get() : key.get()));
+    CVM_ASSIGN_OR_RETURN(Certificate cert, IssueCertificate(spec, key.get(), issuer,
+                                                            issuer ? issuer_key.get() : key.get()));
     top_down.push_back(std::move(cert));
     issuer_key = std::move(key);
   }
@@ -156,8 +155,13 @@ Result<Bytes> SimGpu::Report(ByteSpan nonce) const {
     PutLe16(record, static_cast<uint16_t>(m.size()));
     record.insert(record.end(), m.begin(), m.end());
   }
-  Bytes resp = {kSpdmVersion11, kMeasurements, 0, 0, static_cast<uint8_t>(options_.blocks),
-                static_cast<uint8_t>(record.size()), static_cast<uint8_t>(record.size() >> 8),
+  Bytes resp = {kSpdmVersion11,
+                kMeasurements,
+                0,
+                0,
+                static_cast<uint8_t>(options_.blocks),
+                static_cast<uint8_t>(record.size()),
+                static_cast<uint8_t>(record.size() >> 8),
                 static_cast<uint8_t>(record.size() >> 16)};
   resp.insert(resp.end(), record.begin(), record.end());
   Bytes responder_nonce = Sha256(nonce);

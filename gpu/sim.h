@@ -21,7 +21,7 @@ struct SimGpuOptions {
   std::string driver_version = "550.90.07";
   // VBIOS bytes b0..b7 as in the report (printed b3.b2.b1.b0.b4): 96.00.9F.00.01.
   Bytes vbios = {0x00, 0x9f, 0x00, 0x96, 0x01, 0x00, 0x00, 0x00};
-  bool include_fwid = true;         // old drivers' reports carry none
+  bool include_fwid = true;                  // old drivers' reports carry none
   std::optional<uint32_t> feature_flag = 0;  // with opaque version 1; nullopt: neither
   uint8_t nvdec0_status = kNvdecEnabled;
   unsigned blocks = 64;

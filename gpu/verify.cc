@@ -131,8 +131,8 @@ LoadedRims LoadGivenRims(const VerifyOptions& o) {
 
 // Finds a RIM for `version`: among the given ones first, then from the source by id.
 std::optional<Rim> FindRim(const LoadedRims& given, const VerifyOptions& o,
-                           const std::string& version, const std::string& id,
-                           std::string_view what, GpuVerdict* v) {
+                           const std::string& version, const std::string& id, std::string_view what,
+                           GpuVerdict* v) {
   for (const Rim& r : given.rims) {
     if (SameVersion(r.version, version)) return r;
   }
@@ -331,8 +331,8 @@ void CompareMeasurements(const AttestationReport& report, const Rim* driver, con
   bool mismatch = false;
   auto check = [&](const Rim& rim, std::string_view what) {
     for (const GoldenValue* g : rim.Active()) {
-      if (&rim == vbios && std::find(driver_active.begin(), driver_active.end(), g->index) !=
-                               driver_active.end()) {
+      if (&rim == vbios &&
+          std::find(driver_active.begin(), driver_active.end(), g->index) != driver_active.end()) {
         v->reasons.push_back("measurement index " + std::to_string(g->index) +
                              " is active in both the driver and the VBIOS RIM");
         mismatch = true;
@@ -349,11 +349,11 @@ void CompareMeasurements(const AttestationReport& report, const Rim* driver, con
       if (!ok) {
         mismatch = true;
         v->mismatched_indices.push_back(g->index);
-        v->reasons.push_back(
-            "measurement mismatch at " + where + ": report " +
-            (b ? HexEncode(b->value) : std::string("has no such block")) + ", golden " +
-            HexEncode(g->hashes.front()) +
-            (g->hashes.size() > 1 ? " (or " + std::to_string(g->hashes.size() - 1) + " more)"
+        v->reasons.push_back("measurement mismatch at " + where + ": report " +
+                             (b ? HexEncode(b->value) : std::string("has no such block")) +
+                             ", golden " + HexEncode(g->hashes.front()) +
+                             (g->hashes.size() > 1
+                                  ? " (or " + std::to_string(g->hashes.size() - 1) + " more)"
                                   : ""));
       }
     }
@@ -401,9 +401,8 @@ Result<EvidenceVerdict> VerifyEvidenceList(std::span<const GpuEvidence> gpus,
   if (spt && mpt) {
     out.reasons.push_back("GPUs mix single-GPU (SPT) and multi-GPU (MPT) confidential modes");
   }
-  out.verified = out.reasons.empty() &&
-                 std::all_of(out.gpus.begin(), out.gpus.end(),
-                             [](const GpuVerdict& g) { return g.verified; });
+  out.verified = out.reasons.empty() && std::all_of(out.gpus.begin(), out.gpus.end(),
+                                                    [](const GpuVerdict& g) { return g.verified; });
   return out;
 }
 
