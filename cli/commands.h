@@ -18,5 +18,6 @@ int RunEventlog(Args args);  // eventlog replay
 int RunMeasure(Args args);   // measure snp|snp-ovmf-hash|sev|sev-es
 int RunIdblock(Args args);   // idblock --measurement HEX --id-key F --author-key F
 int RunPolicy(Args args);    // policy generate
+int RunGpu(Args args);       // gpu verify|rim verify|evidence|ready
 
 }  // namespace cvm::cli

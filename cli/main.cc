@@ -33,6 +33,8 @@ constexpr Group kGroups[] = {
      cvm::cli::RunIdblock},
     {"policy", "policy generate: relying-party expected values (SNP YAML, Trustee)",
      cvm::cli::RunPolicy},
+    {"gpu", "gpu verify|rim verify|evidence|ready: NVIDIA confidential-computing GPUs",
+     cvm::cli::RunGpu},
 };
 
 std::string Usage() {
