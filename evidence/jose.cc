@@ -12,8 +12,11 @@
 // - JWS (the ES256 token) uses José: jose_jws_sig / jose_jws_ver.
 #include "evidence/jose.h"
 
+// José's headers declare C functions without extern "C".
+extern "C" {
 #include <jose/jose.h>
 #include <jose/openssl.h>
+}
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
 #include <openssl/param_build.h>
@@ -40,9 +43,9 @@ constexpr size_t kIvSize = 12;
 constexpr size_t kTagSize = 16;
 
 struct CurveInfo {
-  std::string_view jwk_name;   // "P-256"
-  const char* ossl_group;      // OpenSSL group name
-  size_t field;                // coordinate bytes
+  std::string_view jwk_name;  // "P-256"
+  const char* ossl_group;     // OpenSSL group name
+  size_t field;               // coordinate bytes
 };
 constexpr CurveInfo kP256{"P-256", "prime256v1", 32};
 constexpr CurveInfo kP521{"P-521", "secp521r1", 66};
@@ -103,8 +106,8 @@ Result<ossl::PKey> EcKeyFromXY(const CurveInfo& curve, ByteSpan x, ByteSpan y) {
   point.insert(point.end(), y.begin(), y.end());
   ParamBld bld(OSSL_PARAM_BLD_new());
   if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.ossl_group,
-                                      0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.ossl_group, 0) !=
+          1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     return ossl::Error("EC parameters");
@@ -129,8 +132,8 @@ const CurveInfo* EcCurveOfKey(const EVP_PKEY* key) {
   if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return nullptr;
   char name[64] = {};
   size_t len = 0;
-  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name),
-                                     &len) != 1) {
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), &len) !=
+      1) {
     ossl::ClearErrors();
     return nullptr;
   }
@@ -157,10 +160,8 @@ Result<std::pair<Bytes, Bytes>> EcXY(const EVP_PKEY* key, const CurveInfo& curve
 }
 
 json EcJwkMembers(const CurveInfo& curve, ByteSpan x, ByteSpan y) {
-  return json{{"kty", "EC"},
-              {"crv", curve.jwk_name},
-              {"x", Base64UrlEncode(x)},
-              {"y", Base64UrlEncode(y)}};
+  return json{
+      {"kty", "EC"}, {"crv", curve.jwk_name}, {"x", Base64UrlEncode(x)}, {"y", Base64UrlEncode(y)}};
 }
 
 Result<SecretBytes> EcdhSharedSecret(const EVP_PKEY* own, const EVP_PKEY* peer) {
@@ -483,8 +484,7 @@ Result<TeeKeyPair> TeeKeyPair::Generate(TeeKeyType type) {
 Result<TeeKeyPair> TeeKeyPair::FromPrivateKey(ossl::PKey key) {
   if (!key) return InvalidInput("TEE key: no key");
   if (const CurveInfo* curve = EcCurveOfKey(key.get())) {
-    return TeeKeyPair(curve == &kP256 ? TeeKeyType::kEcP256 : TeeKeyType::kEcP521,
-                      std::move(key));
+    return TeeKeyPair(curve == &kP256 ? TeeKeyType::kEcP256 : TeeKeyType::kEcP521, std::move(key));
   }
   if (EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA && EVP_PKEY_get_bits(key.get()) == 2048) {
     return TeeKeyPair(TeeKeyType::kRsa2048, std::move(key));

@@ -1,10 +1,9 @@
 // JSON helpers shared by the evidence library's parsers of untrusted text (internal header).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 

@@ -206,7 +206,8 @@ Result<KbsRequest> ParseKbsRequest(std::string_view body) {
 json ToJson(const KbsChallenge& challenge) {
   json out{{"nonce", challenge.nonce}};
   if (challenge.selected_hash) {
-    out["extra-params"] = {{"selected-hash-algorithm", KbsHashAlgorithmName(*challenge.selected_hash)}};
+    out["extra-params"] = {
+        {"selected-hash-algorithm", KbsHashAlgorithmName(*challenge.selected_hash)}};
   } else {
     out["extra-params"] = "";  // Trustee's builtin AS answers the empty string (backend.rs:80)
   }
@@ -227,8 +228,9 @@ Result<KbsChallenge> ParseKbsChallenge(std::string_view body) {
       if (!it->is_string()) {
         return InvalidInput("KBS challenge: extra-params.selected-hash-algorithm is not a string");
       }
-      CVM_ASSIGN_OR_RETURN(DigestAlg alg, ParseKbsHashAlgorithm(it->get<std::string>())
-                                              .WithContext("KBS challenge"));
+      CVM_ASSIGN_OR_RETURN(
+          DigestAlg alg,
+          ParseKbsHashAlgorithm(it->get<std::string>()).WithContext("KBS challenge"));
       challenge.selected_hash = alg;
     }
   } else if (!extra.is_string() && !extra.is_null()) {
@@ -276,7 +278,8 @@ Result<KbsAttestation> ParseKbsAttestation(std::string_view body) {
   CVM_ASSIGN_OR_RETURN(json evidence, RequiredMember(obj, "tee-evidence", kWhat));
   constexpr std::string_view kEvidence = "KBS attestation: tee-evidence";
   if (!evidence.is_object()) return InvalidInput("KBS attestation: tee-evidence is not an object");
-  CVM_ASSIGN_OR_RETURN(out.primary_evidence, RequiredMember(evidence, "primary_evidence", kEvidence));
+  CVM_ASSIGN_OR_RETURN(out.primary_evidence,
+                       RequiredMember(evidence, "primary_evidence", kEvidence));
   CVM_ASSIGN_OR_RETURN(out.additional_evidence,
                        RequiredString(evidence, "additional_evidence", kEvidence));
   return out;
