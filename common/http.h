@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,8 +19,19 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   Bytes body;
-  std::chrono::milliseconds timeout{30000};
+  std::chrono::milliseconds timeout{30000};          // whole transfer
+  std::chrono::milliseconds connect_timeout{10000};  // TCP + TLS handshake
   size_t max_response_bytes = 8 << 20;
+  // TLS (https only; peers are always verified, there is no option to turn that off).
+  // Empty: the system CA store. Otherwise a PEM file of the CAs to trust instead.
+  std::string ca_file;
+  // Empty: no pinning. Otherwise base64 SHA-256 digests of the server's SubjectPublicKeyInfo,
+  // separated by ';' (curl's "sha256//A;sha256//B" without the prefixes); the handshake fails
+  // unless the server key matches one of them.
+  std::string pinned_spki_sha256;
+  // nullopt: libcurl's default (the http_proxy/https_proxy/no_proxy environment).
+  // "": no proxy at all, whatever the environment says. Otherwise the proxy URL to use.
+  std::optional<std::string> proxy;
 };
 
 struct HttpResponse {
@@ -38,7 +51,13 @@ class HttpClient {
   virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
 };
 
-// libcurl-backed client. TLS peers are verified against the system CA store.
+// libcurl-backed client. TLS peers are always verified (against the system CA store or
+// HttpRequest::ca_file); a pin mismatch or failed verification is kRejected. Redirects are not
+// followed and no cookie is stored between requests.
 std::unique_ptr<HttpClient> NewCurlHttpClient();
+
+// The CURLOPT_PINNEDPUBLICKEY value for HttpRequest::pinned_spki_sha256: "sha256//A;sha256//B".
+// kInvalidInput naming a pin that is not the base64 of 32 bytes.
+Result<std::string> PinnedPublicKeyOption(std::string_view pins);
 
 }  // namespace cvm

@@ -83,6 +83,27 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));  // NOLINT
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(req.connect_timeout.count()));  // NOLINT
+    // Never follow redirects (a relying party or certificate service has no reason to), and
+    // keep cookies out of any global store: callers handle the one cookie they need explicitly.
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    // TLS peers and host names are always verified (libcurl's defaults, set explicitly).
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!req.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, req.ca_file.c_str());
+    std::string pins;
+    if (!req.pinned_spki_sha256.empty()) {
+      auto pinned = PinnedPublicKeyOption(req.pinned_spki_sha256);
+      if (!pinned.ok()) return pinned.status();
+      pins = std::move(pinned).value();
+      curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, pins.c_str());
+    }
+    if (req.proxy) {
+      curl_easy_setopt(c, CURLOPT_PROXY, req.proxy->c_str());
+      // An empty proxy disables proxying; "*" also overrides a no_proxy/NO_PROXY environment.
+      if (req.proxy->empty()) curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &transfer);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
@@ -103,6 +124,12 @@ class CurlHttpClient final : public HttpClient {
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       return DeadlineExceeded(req.url + ": " + curl_easy_strerror(rc));
     }
+    if (rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
+      return Rejected(req.url + ": the server's public key does not match the pinned SHA-256");
+    }
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+      return Rejected(req.url + ": TLS peer verification failed: " + curl_easy_strerror(rc));
+    }
     if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
       return InvalidInput(req.url + ": " + curl_easy_strerror(rc));
     }
@@ -115,6 +142,29 @@ class CurlHttpClient final : public HttpClient {
 };
 
 }  // namespace
+
+Result<std::string> PinnedPublicKeyOption(std::string_view pins) {
+  std::string out;
+  while (true) {
+    size_t semi = pins.find(';');
+    std::string_view pin = pins.substr(0, semi);
+    // A SHA-256 digest is 32 bytes: 44 characters of padded standard base64.
+    bool ok = pin.size() == 44 && pin.substr(43) == "=" &&
+              std::all_of(pin.begin(), pin.end() - 1, [](char ch) {
+                return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '+' || ch == '/';
+              });
+    if (!ok) {
+      return InvalidInput("pinned public key \"" + std::string(pin) +
+                          "\": expected the base64 SHA-256 of a SubjectPublicKeyInfo (44 chars)");
+    }
+    if (!out.empty()) out += ';';
+    out += "sha256//";
+    out += pin;
+    if (semi == std::string_view::npos) break;
+    pins.remove_prefix(semi + 1);
+  }
+  return out;
+}
 
 std::unique_ptr<HttpClient> NewCurlHttpClient() { return std::make_unique<CurlHttpClient>(); }
 

@@ -38,6 +38,9 @@ enum class TeeKeyType { kEcP256, kEcP521, kRsa2048 };
 class TeeKeyPair {
  public:
   static Result<TeeKeyPair> Generate(TeeKeyType type = TeeKeyType::kEcP256);
+  // Adopts an existing private key (EC P-256/P-521 or RSA-2048), e.g. a fixed test key.
+  // kInvalidInput for any other key.
+  static Result<TeeKeyPair> FromPrivateKey(ossl::PKey key);
   // The public key as the Trustee JWK (exact members, see above).
   nlohmann::json PublicJwk() const;
   // Decrypts a flattened-JSON JWE addressed to this key. kRejected for a JWE that does not
@@ -48,15 +51,15 @@ class TeeKeyPair {
   const EVP_PKEY* key() const { return key_.get(); }
 
  private:
-  TeeKeyPair(TeeKeyType type, PKey key) : type_(type), key_(std::move(key)) {}
+  TeeKeyPair(TeeKeyType type, ossl::PKey key) : type_(type), key_(std::move(key)) {}
   TeeKeyType type_;
-  PKey key_;
+  ossl::PKey key_;
 };
 
 // A parsed TEE public key (what the relying party receives in runtime-data.tee-pubkey).
 struct TeePublicKey {
   TeeKeyType type = TeeKeyType::kEcP256;
-  PKey key;
+  ossl::PKey key;
   nlohmann::json jwk;  // exactly the members parsed, as received (used for the binding hash)
 };
 // kInvalidInput naming the problem: unknown kty/crv/alg, extra or missing members, padded
@@ -66,8 +69,11 @@ Result<TeePublicKey> ParseTeePublicJwk(const nlohmann::json& jwk);
 // Encrypts `plaintext` to `recipient` as a flattened-JSON JWE (serialized compact).
 Result<std::string> EncryptJwe(const TeePublicKey& recipient, ByteSpan plaintext);
 
-// ES256 token signing key of a relying party (P-256), from PEM (SEC1 or PKCS#8) or generated.
-Result<PKey> LoadTokenSigningKey(std::string_view pem);
+// ES256 token signing key of a relying party (P-256), from PEM (SEC1 or PKCS#8); an empty
+// `pem` generates a new key (Trustee's ephemeral signer). kInvalidInput for another key type.
+Result<ossl::PKey> LoadTokenSigningKey(std::string_view pem);
+// The public P-256 key as a JWK {"crv","kty","x","y"} (the JWT header's "jwk").
+Result<nlohmann::json> EcPublicJwk(const EVP_PKEY* key);
 // A compact JWT: header {"typ":"JWT","alg":"ES256","jwk":<public key>}, the given claims.
 Result<std::string> SignJwt(const EVP_PKEY* key, const nlohmann::json& claims);
 

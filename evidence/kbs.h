@@ -84,6 +84,25 @@ struct KbsError {
 };
 nlohmann::json ToJson(const KbsError& error);
 Result<KbsError> ParseKbsError(std::string_view body);
+// The error for a Trustee variant: type = kKbsErrorTypePrefix + variant.
+KbsError MakeKbsError(std::string_view variant, std::string_view detail);
+
+// The token response of POST /kbs/v0/attest: {"token":"<JWT>"}.
+nlohmann::json TokenResponseJson(std::string_view token);
+Result<std::string> ParseKbsTokenResponse(std::string_view body);
+
+// The session cookie. The server sends "Set-Cookie: kbs-session-id=<id>; Expires=..."; the
+// client sends "Cookie: kbs-session-id=<id>".
+// The session id from a Set-Cookie value whose cookie name is kbs-session-id; nullopt for any
+// other cookie. kInvalidInput when the id is empty or holds characters outside [0-9A-Za-z-_].
+Result<std::optional<std::string>> SessionIdFromSetCookie(std::string_view set_cookie);
+// The kbs-session-id value in a Cookie header ("a=b; kbs-session-id=..."); nullopt when absent.
+std::optional<std::string> SessionIdFromCookieHeader(std::string_view cookie);
+
+// A resource path "<repo>/<type>/<tag>": exactly three segments, each matching Trustee's
+// ^[a-zA-Z0-9_\-]+[a-zA-Z0-9_\-\.]*$ (so no "..", no empty segment). kInvalidInput naming the
+// segment otherwise.
+Status ValidateResourcePath(std::string_view path);
 
 // RFC 8785 (JCS) serialisation of a JSON value: keys sorted, no whitespace, ES6 number form.
 // Only the values this protocol hashes are supported (objects, arrays, strings, integers,
