@@ -1,0 +1,396 @@
+#include "rp/kbs_service.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "common/args.h"
+#include "common/encoding.h"
+#include "common/log.h"
+#include "rp/messages.h"
+
+namespace cvm::rp {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kPrefix = "/kbs/v0/";
+constexpr std::string_view kAttestFailed = "Attestation error: RCAR handshake Attest failed";
+constexpr std::string_view kAuthFailed = "Attestation error: RCAR handshake Auth failed";
+constexpr std::string_view kEatProfile = "tag:github.com,2024:confidential-containers/Trustee";
+
+std::string DigestOf(std::string_view body) {
+  return "sha256:" + HexEncode(Sha256(AsBytes(body)));
+}
+
+int64_t UnixSeconds(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// Printable ASCII only, bounded: the header must not carry CR/LF or arbitrary bytes.
+std::string HeaderSafe(const std::vector<std::string>& reasons) {
+  std::string out;
+  for (const auto& r : reasons) {
+    if (!out.empty()) out += "; ";
+    out += r;
+  }
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  if (out.size() > 1024) out.resize(1024);
+  return out;
+}
+
+bool SameNonce(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+AuditRecord Record(std::string event, const HttpIn& request) {
+  AuditRecord record;
+  record.event = std::move(event);
+  record.client = request.client;
+  return record;
+}
+
+HttpOut Json(int status, std::string body) {
+  HttpOut out;
+  out.status = status;
+  out.content_type = "application/json";
+  out.body = std::move(body);
+  return out;
+}
+
+}  // namespace
+
+std::string SessionIdFromCookie(std::string_view header) {
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view pair = header.substr(pos, end - pos);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == evidence::kKbsSessionCookie) {
+      return std::string(pair.substr(eq + 1));
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+std::string HttpDate(TimePoint t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(buf, n);
+}
+
+KbsService::KbsService(const Clock& clock, SessionStore& sessions, const Appraiser& appraiser,
+                       const ResourceSealer& sealer, const TokenSigner& signer, AuditLog& audit,
+                       ServiceOptions options, std::shared_ptr<const Policy> policy,
+                       std::shared_ptr<const ResourceStore> resources)
+    : clock_(clock),
+      sessions_(sessions),
+      appraiser_(appraiser),
+      sealer_(sealer),
+      signer_(signer),
+      audit_(audit),
+      options_(std::move(options)),
+      state_{std::move(policy), std::move(resources)} {
+  if (!state_.resources) state_.resources = std::make_shared<const ResourceStore>();
+}
+
+void KbsService::Reload(std::shared_ptr<const Policy> policy,
+                        std::shared_ptr<const ResourceStore> resources) {
+  std::lock_guard lock(mu_);
+  state_.policy = std::move(policy);
+  state_.resources = resources ? std::move(resources) : std::make_shared<const ResourceStore>();
+}
+
+KbsService::State KbsService::Snapshot() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+HttpOut KbsService::Refuse(AuditRecord record, int status, std::string_view variant,
+                           std::string_view detail) {
+  record.allowed = false;
+  record.status = status;
+  HttpOut out = Json(status, ErrorBody(variant, detail));
+  // Trustee's error builder sets no Content-Type (kbs-protocol.md section a, "Errors").
+  out.content_type.clear();
+  if (options_.diagnostic_header) {
+    out.headers.emplace_back(std::string(kReasonHeader), HeaderSafe(record.reasons));
+  }
+  audit_.Write(record);
+  return out;
+}
+
+std::string KbsService::SessionCookie(const Session& s) const {
+  return std::string(evidence::kKbsSessionCookie) + "=" + s.id + "; Expires=" + HttpDate(s.expires);
+}
+
+HttpOut KbsService::Handle(const HttpIn& request) {
+  try {
+    std::string_view path = request.target;
+    path = path.substr(0, path.find('?'));
+    if (path.substr(0, kPrefix.size()) != kPrefix) {
+      HttpOut out;
+      out.status = 404;
+      return out;
+    }
+    std::string_view rest = path.substr(kPrefix.size());
+    std::string_view plugin = rest.substr(0, rest.find('/'));
+    if (rest == "auth" && request.method == "POST") return Auth(request);
+    if (rest == "attest" && request.method == "POST") return Attest(request);
+    if (plugin == "resource") {
+      std::string_view resource = rest.substr(std::min(rest.size(), plugin.size() + 1));
+      if (request.method == "GET") return Resource(request, resource);
+      // Trustee's resource plugin takes writes through its admin API, which cvm-rp does not have.
+      AuditRecord record = Record("resource", request);
+      record.resource = std::string(resource);
+      record.reasons.push_back(request.method + ": cvm-rp has no admin API for resources");
+      return Refuse(std::move(record), 401, "PluginInternalError", "Plugin internal error");
+    }
+    AuditRecord record = Record("plugin", request);
+    record.reasons.push_back(request.method + " " + std::string(path) + ": no such endpoint");
+    return Refuse(std::move(record), 404, "PluginNotFound",
+                  "Plugin " + std::string(plugin) + " not found");
+  } catch (const std::exception& e) {
+    // A bug, not the client's fault; never let an exception reach the transport.
+    log::Error(std::string("request handler: ") + e.what());
+    AuditRecord record = Record("error", request);
+    record.reasons.push_back("internal error");
+    return Refuse(std::move(record), 401, "AttestationError", kAttestFailed);
+  }
+}
+
+HttpOut KbsService::Auth(const HttpIn& request) {
+  AuditRecord record = Record("auth", request);
+  auto parsed = ParseAuthRequest(request.body);
+  if (!parsed.ok()) {
+    record.reasons.push_back(parsed.status().message());
+    return Refuse(std::move(record), 401, "AttestationError",
+                  std::string(kAuthFailed) + ": deserialize Request");
+  }
+  auto tee = ParseTee(parsed->tee);
+  if (!tee.ok()) {
+    record.reasons.push_back(tee.status().message());
+    // kbs-types refuses names it does not know while deserialising; a kind it knows but we do
+    // not appraise is refused here, with its own detail.
+    return Refuse(std::move(record), 401, "AttestationError",
+                  std::string(kAuthFailed) + (tee.status().code() == Code::kUnsupported
+                                                  ? ": TEE not supported by this KBS"
+                                                  : ": deserialize Request"));
+  }
+  record.tee = parsed->tee;
+  if (parsed->version != evidence::kKbsProtocolVersion) {
+    record.reasons.push_back("protocol version " + parsed->version + " is not 0.4.0");
+    return Refuse(std::move(record), 401, "AttestationError",
+                  std::string(kAuthFailed) +
+                      ": KBS Client Protocol Version Mismatch: expect =0.4.0 while the request "
+                      "is " +
+                      parsed->version);
+  }
+  auto session = sessions_.Create(*tee);
+  if (!session.ok()) {
+    record.reasons.push_back(session.status().message());
+    return Refuse(std::move(record), 401, "AttestationError", kAuthFailed);
+  }
+  record.session = session->id;
+  record.allowed = true;
+  record.status = 200;
+  audit_.Write(record);
+  HttpOut out = Json(200, ChallengeBody(session->nonce));
+  out.headers.emplace_back("Set-Cookie", SessionCookie(*session));
+  return out;
+}
+
+HttpOut KbsService::Attest(const HttpIn& request) {
+  AuditRecord record = Record("attest", request);
+  record.evidence_digest = DigestOf(request.body);
+  auto refuse = [&](std::string reason) {
+    record.reasons.push_back(std::move(reason));
+    return Refuse(std::move(record), 401, "AttestationError", kAttestFailed);
+  };
+  std::string id = SessionIdFromCookie(request.cookie);
+  if (id.empty()) return refuse("no kbs-session-id cookie");
+  record.session = id;
+  auto attestation = ParseAttestRequest(request.body);
+  if (!attestation.ok()) return refuse(attestation.status().message());
+  auto session = sessions_.Get(id);
+  if (!session.ok()) return refuse(session.status().message());
+  record.tee = std::string(TeeName(session->tee));
+  if (session->grant) {
+    // Trustee returns the stored token without appraising again (backend.rs, __attest).
+    record.allowed = true;
+    record.status = 200;
+    record.reasons.push_back("session already attested: the stored token was returned");
+    audit_.Write(record);
+    HttpOut out = Json(200, json{{"token", session->grant->token}}.dump());
+    out.headers.emplace_back("Set-Cookie", SessionCookie(*session));
+    return out;
+  }
+  if (!SameNonce(attestation->nonce, session->nonce)) {
+    return refuse("runtime-data.nonce is not the nonce of this session");
+  }
+  if (Status key = sealer_.CheckKey(attestation->tee_pubkey); !key.ok()) {
+    return refuse("tee-pubkey: " + key.message());
+  }
+  TimePoint now = clock_.Now();
+  AppraisalInput input;
+  input.tee = session->tee;
+  input.hash = session->hash;
+  input.nonce = session->nonce;
+  input.tee_pubkey = attestation->tee_pubkey;
+  input.primary_evidence = std::move(attestation->primary_evidence);
+  input.additional_evidence = attestation->additional_evidence;
+  input.init_data = attestation->init_data;
+  input.at = now;
+  auto appraisal = appraiser_.Appraise(input);
+  if (!appraisal.ok()) return refuse("appraisal failed: " + appraisal.status().ToString());
+  if (!appraisal->verified) {
+    if (appraisal->reasons.empty()) return refuse("evidence not verified");
+    for (auto& r : appraisal->reasons) record.reasons.push_back("evidence: " + r);
+    return Refuse(std::move(record), 401, "AttestationError", kAttestFailed);
+  }
+  // A token only for evidence that some rule accepts; otherwise report every rule's refusals.
+  State state = Snapshot();
+  auto age = std::chrono::duration_cast<std::chrono::seconds>(now - session->created);
+  bool accepted = false;
+  std::vector<std::string> violations;
+  for (const PolicyRule* rule : state.policy->Rules()) {
+    auto v = EvaluateRule(*rule, appraisal->claims, age);
+    if (v.empty()) {
+      accepted = true;
+      break;
+    }
+    for (auto& r : v) violations.push_back("policy " + rule->name + ": " + r);
+  }
+  if (!accepted) {
+    record.reasons = std::move(violations);
+    return Refuse(std::move(record), 401, "AttestationError", kAttestFailed);
+  }
+
+  json runtime = {{"tee-pubkey", input.tee_pubkey},
+                  {"nonce", input.nonce},
+                  {"additional-evidence", input.additional_evidence}};
+  json annotated = {{std::string(TeeName(session->tee)), appraisal->claims_json},
+                    {"runtime_data_claims", runtime}};
+  if (input.init_data) {
+    annotated["init_data"] = {{"format", input.init_data->format},
+                              {"body", input.init_data->body}};
+  }
+  int64_t iat = UnixSeconds(now);
+  json claims = {
+      {"eat_profile", kEatProfile},
+      {"iat", iat},
+      {"exp", iat + options_.token_lifetime.count()},
+      {"iss", options_.issuer},
+      {"ear.verifier-id", {{"build", std::string("cvm-rp ") + Version()}, {"developer", "cvm-agent"}}},
+      {"submods",
+       {{"cpu0",
+         {{"ear.status", "affirming"},
+          {"ear.trustworthiness-vector",
+           {{"instance-identity", 2}, {"configuration", 2}, {"executables", 2}, {"hardware", 2}}},
+          {"ear.appraisal-policy-id", state.policy->digest},
+          {"ear.veraison.annotated-evidence", annotated}}}}}};
+  auto token = signer_.Sign(claims);
+  if (!token.ok()) return refuse("token signing failed: " + token.status().ToString());
+
+  auto grant = std::make_shared<Grant>();
+  grant->tee = session->tee;
+  grant->claims = appraisal->claims;
+  grant->tee_pubkey = input.tee_pubkey;
+  grant->evidence_time = session->created;
+  grant->expires = now + options_.token_lifetime;
+  grant->token = std::move(token).value();
+  grant->session_id = id;
+  grant->evidence_digest = record.evidence_digest;
+  auto held = sessions_.Attest(id, grant);
+  if (!held.ok()) return refuse(held.status().message());
+  sessions_.RememberToken(*held);
+  record.allowed = true;
+  record.status = 200;
+  for (auto& note : appraisal->notes) record.reasons.push_back("note: " + note);
+  audit_.Write(record);
+  HttpOut out = Json(200, json{{"token", (*held)->token}}.dump());
+  out.headers.emplace_back("Set-Cookie", SessionCookie(*session));
+  return out;
+}
+
+HttpOut KbsService::Resource(const HttpIn& request, std::string_view path) {
+  AuditRecord record = Record("resource", request);
+  record.resource = std::string(path);
+  TimePoint now = clock_.Now();
+  std::shared_ptr<const Grant> grant;
+  std::string id = SessionIdFromCookie(request.cookie);
+  if (!id.empty()) {
+    auto session = sessions_.Get(id);
+    if (session.ok() && session->grant) grant = session->grant;
+  }
+  if (!grant) {
+    constexpr std::string_view kBearer = "Bearer ";
+    std::string_view auth = request.authorization;
+    if (auth.substr(0, kBearer.size()) != kBearer) {
+      record.session = id;
+      record.reasons.push_back(id.empty() ? "no attested session cookie and no Bearer token"
+                                          : "the session is unknown, expired or not attested, "
+                                            "and no Bearer token");
+      return Refuse(std::move(record), 401, "TokenNotFound", "Attestation Token not found");
+    }
+    std::string_view token = auth.substr(kBearer.size());
+    record.evidence_digest = DigestOf(token);
+    if (auto verified = signer_.Verify(token, now); !verified.ok()) {
+      record.reasons.push_back("bearer token: " + verified.status().message());
+      return Refuse(std::move(record), 401, "TokenVerifierError", "Token Verifier error");
+    }
+    grant = sessions_.FindToken(token);
+    if (!grant) {
+      record.reasons.push_back("bearer token: not issued by this cvm-rp process (or expired)");
+      return Refuse(std::move(record), 401, "TokenVerifierError", "Token Verifier error");
+    }
+  }
+  record.session = grant->session_id;
+  record.tee = std::string(TeeName(grant->tee));
+  record.evidence_digest = grant->evidence_digest;
+  if (now >= grant->expires) {
+    record.reasons.push_back("the attestation token has expired");
+    return Refuse(std::move(record), 401, "TokenVerifierError", "Token Verifier error");
+  }
+  if (!ValidResourcePath(path)) {
+    record.reasons.push_back("not a resource path repo/type/tag with valid segments");
+    return Refuse(std::move(record), 401, "PluginInternalError", "Plugin internal error");
+  }
+  State state = Snapshot();
+  const PolicyRule* rule = state.policy->RuleFor(path);
+  if (rule == nullptr) {
+    record.reasons.push_back("no policy rule governs this resource");
+    return Refuse(std::move(record), 401, "PolicyDeny", "Access denied by policy");
+  }
+  auto age = std::chrono::duration_cast<std::chrono::seconds>(now - grant->evidence_time);
+  auto violations = EvaluateRule(*rule, grant->claims, age);
+  if (!violations.empty()) {
+    for (auto& v : violations) record.reasons.push_back("policy " + rule->name + ": " + v);
+    return Refuse(std::move(record), 401, "PolicyDeny", "Access denied by policy");
+  }
+  auto value = state.resources->Find(path);
+  if (!value) {
+    record.reasons.push_back("no such resource");
+    return Refuse(std::move(record), 401, "PluginInternalError", "Plugin internal error");
+  }
+  auto jwe = sealer_.Seal(grant->tee_pubkey, value->view());
+  if (!jwe.ok()) {
+    record.reasons.push_back("JWE: " + jwe.status().message());
+    return Refuse(std::move(record), 401, "JweError", "JWE failed");
+  }
+  record.allowed = true;
+  record.status = 200;
+  audit_.Write(record);
+  return Json(200, std::move(jwe).value());
+}
+
+}  // namespace cvm::rp

@@ -1,0 +1,85 @@
+#include "rp/sessions.h"
+
+#include <openssl/rand.h>
+
+#include "common/encoding.h"
+
+namespace cvm::rp {
+namespace {
+
+Result<Bytes> Random(size_t n) {
+  Bytes b(n);
+  if (RAND_bytes(b.data(), static_cast<int>(n)) != 1) return Internal("RAND_bytes failed");
+  return b;
+}
+
+std::string TokenKey(std::string_view token) { return HexEncode(Sha256(AsBytes(token))); }
+
+}  // namespace
+
+void SessionStore::PruneLocked(TimePoint now) {
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    it = it->second.expires <= now ? sessions_.erase(it) : std::next(it);
+  }
+  for (auto it = tokens_.begin(); it != tokens_.end();) {
+    it = it->second->expires <= now ? tokens_.erase(it) : std::next(it);
+  }
+}
+
+Result<Session> SessionStore::Create(evidence::TeeKind tee) {
+  CVM_ASSIGN_OR_RETURN(Bytes id, Random(16));
+  CVM_ASSIGN_OR_RETURN(Bytes nonce, Random(32));
+  // uuid v4 bits, as Uuid::new_v4().simple() gives them.
+  id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);
+  id[8] = static_cast<uint8_t>((id[8] & 0x3f) | 0x80);
+  Session s;
+  s.id = HexEncode(id);
+  s.tee = tee;
+  s.nonce = Base64Encode(nonce);
+  s.created = clock_.Now();
+  s.expires = s.created + timeout_;
+  std::lock_guard lock(mu_);
+  if (sessions_.size() >= max_sessions_) PruneLocked(s.created);
+  if (sessions_.size() >= max_sessions_) {
+    return Unavailable("too many live sessions (" + std::to_string(max_sessions_) + ")");
+  }
+  sessions_.emplace(s.id, s);
+  return s;
+}
+
+Result<Session> SessionStore::Get(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return NotFound("unknown session");
+  if (it->second.expires <= clock_.Now()) return DeadlineExceeded("session expired");
+  return it->second;
+}
+
+Result<std::shared_ptr<const Grant>> SessionStore::Attest(std::string_view id,
+                                                          std::shared_ptr<const Grant> grant) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return NotFound("unknown session");
+  if (it->second.expires <= clock_.Now()) return DeadlineExceeded("session expired");
+  if (!it->second.grant) it->second.grant = std::move(grant);
+  return it->second.grant;
+}
+
+void SessionStore::RememberToken(std::shared_ptr<const Grant> grant) {
+  std::lock_guard lock(mu_);
+  if (tokens_.size() >= max_sessions_) PruneLocked(clock_.Now());
+  tokens_[TokenKey(grant->token)] = std::move(grant);
+}
+
+std::shared_ptr<const Grant> SessionStore::FindToken(std::string_view token) const {
+  std::lock_guard lock(mu_);
+  auto it = tokens_.find(TokenKey(token));
+  return it == tokens_.end() ? nullptr : it->second;
+}
+
+size_t SessionStore::size() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+}  // namespace cvm::rp

@@ -1,0 +1,79 @@
+// RCAR sessions: one per POST /kbs/v0/auth, named by the kbs-session-id cookie (32 lower-case
+// hex, a uuid v4 "simple" as Trustee makes it), holding the challenge nonce (32 random bytes,
+// base64 standard with padding) until it expires. A session that attested keeps its grant:
+// the appraisal a token was issued for. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/digest.h"
+#include "common/status.h"
+#include "evidence/bundle.h"
+
+namespace cvm::rp {
+
+// What an attestation earned: the appraised claims, the key resources are sealed to, and the
+// token. Immutable once made.
+struct Grant {
+  evidence::TeeKind tee = evidence::TeeKind::kSnp;
+  evidence::Claims claims;
+  nlohmann::json tee_pubkey;
+  TimePoint evidence_time;  // when the nonce it binds was issued
+  TimePoint expires;        // the token's exp
+  std::string token;
+  std::string session_id;
+  std::string evidence_digest;  // "sha256:<hex>" of the attestation body
+};
+
+struct Session {
+  std::string id;
+  evidence::TeeKind tee = evidence::TeeKind::kSnp;
+  std::string nonce;
+  DigestAlg hash = DigestAlg::kSha384;
+  TimePoint created;
+  TimePoint expires;
+  std::shared_ptr<const Grant> grant;  // set once attested
+};
+
+class SessionStore {
+ public:
+  SessionStore(const Clock& clock, std::chrono::seconds timeout, size_t max_sessions)
+      : clock_(clock), timeout_(timeout), max_sessions_(max_sessions) {}
+
+  // A new session with a fresh id and nonce. kUnavailable when max_sessions live sessions
+  // exist (expired ones are dropped first).
+  Result<Session> Create(evidence::TeeKind tee);
+  // The live session named `id`; kNotFound when unknown, kDeadlineExceeded when expired.
+  Result<Session> Get(std::string_view id) const;
+  // Marks a session attested. Returns the grant the session holds afterwards: `grant` if the
+  // session was not attested yet, or the earlier one if another request won the race.
+  Result<std::shared_ptr<const Grant>> Attest(std::string_view id,
+                                              std::shared_ptr<const Grant> grant);
+  // Bearer tokens: remembers the grant under its token until it expires.
+  void RememberToken(std::shared_ptr<const Grant> grant);
+  std::shared_ptr<const Grant> FindToken(std::string_view token) const;
+
+  size_t size() const;
+  std::chrono::seconds timeout() const { return timeout_; }
+
+ private:
+  void PruneLocked(TimePoint now);
+
+  const Clock& clock_;
+  const std::chrono::seconds timeout_;
+  const size_t max_sessions_;
+  mutable std::mutex mu_;
+  std::map<std::string, Session, std::less<>> sessions_;                       // guarded by mu_
+  std::map<std::string, std::shared_ptr<const Grant>, std::less<>> tokens_;  // guarded by mu_
+};
+
+}  // namespace cvm::rp
