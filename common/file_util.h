@@ -22,6 +22,10 @@ Result<std::string> ReadTextFile(const std::string& path, size_t max_size = kDef
 // directory is fsync'ed. Readers see the old file or the whole new one, never a partial write.
 // On failure the temporary file is removed and `path` is untouched.
 Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode = 0600);
+// The same, with the file's owner and group set (fchown) before the rename, so the file never
+// appears with another owner. static_cast<uid_t>(-1) / static_cast<gid_t>(-1) leave one unchanged.
+Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode, uid_t owner,
+                       gid_t group);
 inline Status WriteFileAtomic(const std::string& path, std::string_view text, mode_t mode = 0600) {
   return WriteFileAtomic(path, AsBytes(text), mode);
 }

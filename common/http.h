@@ -19,6 +19,9 @@ struct HttpRequest {
   Bytes body;
   std::chrono::milliseconds timeout{30000};
   size_t max_response_bytes = 8 << 20;
+  // Connect to this unix socket instead of the URL's host (the URL still gives the path and the
+  // Host header), e.g. the agent's API at /run/cvm-agent/api.sock. Empty: TCP as usual.
+  std::string unix_socket;
 };
 
 struct HttpResponse {
