@@ -1,30 +1,263 @@
-// cvm-agentd: the guest attestation daemon.
-#include <string>
+// cvm-agentd: the guest attestation daemon. Exit codes (docs/configuration.md):
+//   0 stopped cleanly (SIGTERM) or --check-config passed
+//   1 attestation refused or the boot deadline passed (nothing was delivered)
+//   2 configuration error (file:line:column named) or bad command line
+//   3 no TEE, or a device, socket or component the configuration needs is not available
+#include <signal.h>
+#include <systemd/sd-daemon.h>
 
+#include <cstdio>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "agent/api.h"
+#include "agent/api_server.h"
+#include "agent/boot.h"
+#include "agent/config.h"
+#include "agent/platform.h"
+#include "agent/sinks.h"
+#include "agent/state.h"
 #include "common/args.h"
 #include "common/log.h"
+#include "tpm/hcl.h"
+#include "tpm/tpm.h"
 
 namespace {
 
-constexpr const char* kDefaultConfig = "/etc/cvm-agent/config.yaml";
+using namespace cvm;         // NOLINT(google-build-using-namespace)
+using namespace cvm::agent;  // NOLINT(google-build-using-namespace)
+
+// An inherited socket (sd_listen_fds) bound to `path`, or -1.
+int InheritedUnix(int n, const std::string& path) {
+  for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; ++fd) {
+    if (sd_is_socket_unix(fd, SOCK_STREAM, 1, path.c_str(), 0) > 0) return fd;
+  }
+  return -1;
+}
+int InheritedTcp(int n) {
+  for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; ++fd) {
+    if (sd_is_socket_inet(fd, AF_INET, SOCK_STREAM, 1, 0) > 0) return fd;
+  }
+  return -1;
+}
+
+PlatformEnv RealPlatformEnv(const Config& config) {
+  PlatformEnv env;
+  bool probe_tpm = config.tee == TeeSetting::kAuto || config.tee == TeeSetting::kAzSnpVtpm ||
+                   config.tee == TeeSetting::kAzTdxVtpm;
+  if (probe_tpm) {
+    std::string tcti = config.tpm.tcti;
+    env.read_hcl_report = [tcti]() -> Result<Bytes> {
+      auto tpm = tpm::OpenTpm(tcti);
+      // No TPM at all means no Azure paravisor either.
+      if (!tpm.ok()) return NotFound("no TPM (" + tpm.status().message() + ")");
+      return (*tpm)->NvRead(tpm::kHclReportNvIndex);
+    };
+  }
+  return env;
+}
+
+int CheckConfig(const std::string& path) {
+  auto config = LoadConfig(path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "%s\n", config.status().message().c_str());
+    return kExitUsage;
+  }
+  std::printf("%s: ok (%zu relying part%s, %zu resource%s, tee %s)\n", path.c_str(),
+              config->relying_parties.size(), config->relying_parties.size() == 1 ? "y" : "ies",
+              config->resources.size(), config->resources.size() == 1 ? "" : "s",
+              TeeSettingName(config->tee));
+  return kExitOk;
+}
+
+int Run(const Config& config) {
+  auto platform = DetectPlatform(config, RealPlatformEnv(config));
+  if (!platform.ok()) {
+    log::Error(platform.status().ToString());
+    return platform.status().code() == Code::kInvalidInput ? kExitUsage : kExitUnavailable;
+  }
+  log::Notice(std::string("cvm-agentd ") + Version() + " starting: TEE " +
+              TeeKindName(platform->kind) + " (" + platform->found_by + ")");
+  if (platform->simulated) {
+    log::Warning(std::string("SIMULATED TEE ") + TeeKindName(platform->kind) +
+                 ": this is not a confidential VM and its evidence proves nothing");
+  }
+  // The relying-party exchange and evidence collection come from the evidence library
+  // (issue #9); until they are linked in, a configuration that needs them is refused rather
+  // than run with anything less.
+  Attester* attester = nullptr;
+  EvidenceSource* evidence = nullptr;
+  if (!config.resources.empty() && attester == nullptr) {
+    log::Error("this build has no relying-party client linked in; resources cannot be attested");
+    return kExitUnavailable;
+  }
+
+  // Signals are taken by a dedicated thread: block them before any other thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  AgentState state(config, *platform, SystemClock::Get().Now());
+  Metrics metrics;
+  SecretStore secrets;
+  CondSleeper sleeper;
+  std::mt19937_64 rng{std::random_device{}()};
+  BootDeps deps;
+  deps.config = &config;
+  deps.attester = attester;
+  deps.secrets = &secrets;
+  deps.state = &state;
+  deps.metrics = &metrics;
+  deps.notifier = &SystemdNotifier();
+  deps.clock = &SystemClock::Get();
+  deps.sleeper = &sleeper;
+  deps.random = [&rng] { return std::uniform_real_distribution<double>(0, 1)(rng); };
+  BootFlow flow(deps);
+
+  int inherited = sd_listen_fds(1);
+  if (inherited < 0) inherited = 0;
+
+  auto lookup = [&](const KeyRequest& request) -> std::optional<SecretBytes> {
+    const ResourceConfig* r = ResolveKeyRequest(config, request);
+    if (r == nullptr) return std::nullopt;
+    return secrets.Get(r->name);
+  };
+  std::unique_ptr<KeySocketServer> credentials, cryptsetup;
+  bool want_credentials = false, want_cryptsetup = false;
+  for (const auto& r : config.resources) {
+    want_credentials = want_credentials || r.credential.has_value();
+    want_cryptsetup = want_cryptsetup || r.cryptsetup.has_value();
+  }
+  auto start_key_socket = [&](std::unique_ptr<KeySocketServer>& server, KeyRequest::Kind kind,
+                              const std::string& path) -> Status {
+    server = std::make_unique<KeySocketServer>(kind, lookup);
+    int fd = InheritedUnix(inherited, path);
+    return fd >= 0 ? server->Adopt(fd) : server->Listen(path, 0600);
+  };
+  if (want_credentials) {
+    Status s = start_key_socket(credentials, KeyRequest::Kind::kCredential,
+                                config.paths.credentials_socket);
+    if (!s.ok()) {
+      log::Error("credentials socket: " + s.ToString());
+      return kExitUnavailable;
+    }
+  }
+  if (want_cryptsetup) {
+    Status s =
+        start_key_socket(cryptsetup, KeyRequest::Kind::kCryptsetup, config.paths.cryptsetup_socket);
+    if (!s.ok()) {
+      log::Error("cryptsetup socket: " + s.ToString());
+      return kExitUnavailable;
+    }
+  }
+
+  ApiHandler::Deps api_deps;
+  api_deps.config = &config;
+  api_deps.state = &state;
+  api_deps.metrics = &metrics;
+  api_deps.secrets = &secrets;
+  api_deps.evidence = evidence;
+  api_deps.request_attest = [&flow] { flow.RequestAttest(); };
+  api_deps.token = [&flow] { return flow.token(); };
+  api_deps.clock = &SystemClock::Get();
+  ApiHandler handler(api_deps);
+  ApiServerOptions options;
+  options.unix_fd = InheritedUnix(inherited, config.api.socket);
+  options.unix_path = config.api.socket;
+  options.unix_mode = config.api.socket_mode;
+  options.tcp_fd = InheritedTcp(inherited);
+  options.tcp_port = config.api.tcp_port;
+  options.header_limit = config.api.header_limit;
+  options.body_limit = config.api.body_limit;
+  options.read_timeout = config.api.read_timeout;
+  options.max_connections = config.api.max_connections;
+  options.io_threads = config.api.threads;
+  auto server = StartApiServer(options, handler);
+  if (!server.ok()) {
+    log::Error("API: " + server.status().ToString());
+    return kExitUnavailable;
+  }
+  log::Info("API listening on " + config.api.socket +
+            (config.api.tcp_port ? " and 127.0.0.1:" + std::to_string(*config.api.tcp_port) : ""));
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log::Notice(std::string("stopping on signal ") + std::to_string(sig));
+    flow.Stop();
+  });
+
+  // Watchdog: pinged from its own thread at half the interval systemd asked for.
+  uint64_t watchdog_usec = 0;
+  std::atomic<bool> watchdog_stop{false};
+  std::thread watchdog;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    watchdog = std::thread([&] {
+      CondSleeper tick;
+      while (!watchdog_stop) {
+        sd_notify(0, "WATCHDOG=1");
+        tick.Wait(std::chrono::milliseconds(watchdog_usec / 2000));
+      }
+    });
+  }
+
+  int exit_code = kExitOk;
+  Status booted = flow.RunBoot();
+  if (!booted.ok()) {
+    log::Error("boot attestation failed: " + booted.ToString());
+    exit_code = booted.code() == Code::kPermissionDenied || booted.code() == Code::kIoError
+                    ? kExitUnavailable
+                    : kExitRejected;
+    flow.Stop();
+  } else {
+    flow.RunForever();
+  }
+  sd_notify(0, "STOPPING=1");
+  (*server)->Stop();
+  if (credentials) credentials->Stop();
+  if (cryptsetup) cryptsetup->Stop();
+  secrets.Clear();
+  watchdog_stop = true;
+  if (watchdog.joinable()) watchdog.join();
+  // Wake the signal thread if it is still waiting (boot failure path).
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  return exit_code;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  cvm::log::SetProgramName("cvm-agentd");
-  std::string config = kDefaultConfig;
-  cvm::StandardOptions standard;
-  cvm::ArgParser parser(
-      "cvm-agentd", "[options]",
-      "Collects attestation evidence inside a confidential VM and trades it with a\n"
-      "relying party for disk-unlock keys and runtime secrets.");
-  parser.Option("config", 'c', "FILE", "configuration file (default " + config + ")", &config);
-  cvm::AddStandardOptions(parser, &standard);
-  if (auto exit_code = parser.Parse(argc, argv)) return *exit_code;
-  if (auto exit_code = cvm::ApplyStandardOptions(standard, "cvm-agentd")) return *exit_code;
-  // Fail closed: until the evidence pipeline is built this daemon releases nothing.
-  cvm::log::Error(
-      "the attestation pipeline is not built yet; no evidence is collected and no secret is "
-      "released");
-  return cvm::kExitUnavailable;
+  log::SetProgramName("cvm-agentd");
+  std::string config_path = kDefaultConfigPath;
+  std::string check;
+  StandardOptions standard;
+  ArgParser parser("cvm-agentd", "[options]",
+                   "Proves this confidential VM to a relying party at boot and hands the secrets "
+                   "it releases\nto systemd units, cryptsetup, files and the local API.");
+  parser.Option("config", 'c', "FILE",
+                std::string("configuration file (default ") + kDefaultConfigPath + ")",
+                &config_path);
+  parser.Option("check-config", 0, "FILE", "validate FILE and exit (0 ok, 2 errors)", &check);
+  AddStandardOptions(parser, &standard);
+  parser.Epilog(
+      "Exit status: 0 stopped cleanly or configuration ok, 1 attestation refused or deadline\n"
+      "reached (nothing delivered), 2 configuration error, 3 no TEE or a needed device or\n"
+      "socket unavailable. See docs/configuration.md and docs/api.md.\n");
+  if (auto code = parser.Parse(argc, argv)) return *code;
+  if (auto code = ApplyStandardOptions(standard, "cvm-agentd")) return *code;
+  if (!check.empty()) return CheckConfig(check);
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) {
+    log::Error(config.status().message());
+    return kExitUsage;
+  }
+  if (standard.log_level == "info") {
+    if (auto level = log::ParseLevel(config->log_level); level.ok()) log::SetLevel(*level);
+  }
+  return Run(*config);
 }

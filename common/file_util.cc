@@ -72,6 +72,11 @@ Result<std::string> ReadTextFile(const std::string& path, size_t max_size) {
 }
 
 Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode) {
+  return WriteFileAtomic(path, data, mode, static_cast<uid_t>(-1), static_cast<gid_t>(-1));
+}
+
+Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode, uid_t owner,
+                       gid_t group) {
   uint8_t rnd[8];
   if (RAND_bytes(rnd, sizeof(rnd)) != 1) return Internal("RAND_bytes failed");
   std::string tmp = path + ".tmp." + HexEncode(rnd);
@@ -83,6 +88,10 @@ Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode) {
   };
   // The umask may have narrowed the mode; set it exactly.
   if (::fchmod(fd.get(), mode) != 0) return fail(ErrnoStatus(errno, "chmod " + tmp));
+  if ((owner != static_cast<uid_t>(-1) || group != static_cast<gid_t>(-1)) &&
+      ::fchown(fd.get(), owner, group) != 0) {
+    return fail(ErrnoStatus(errno, "chown " + tmp));
+  }
   Status s = WriteAll(fd.get(), data, tmp);
   if (!s.ok()) return fail(s);
   if (::fsync(fd.get()) != 0) return fail(ErrnoStatus(errno, "fsync " + tmp));

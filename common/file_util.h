@@ -24,6 +24,10 @@ Result<std::string> ReadTextFile(const std::string& path, size_t max_size = kDef
 // the directory fsync fails, `path` holds the new data but the rename may not survive a crash,
 // and the error (kIoError, "fsync directory ...") says so.
 Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode = 0600);
+// The same, with the file's owner and group set (fchown) before the rename, so the file never
+// appears with another owner. static_cast<uid_t>(-1) / static_cast<gid_t>(-1) leave one unchanged.
+Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode, uid_t owner,
+                       gid_t group);
 inline Status WriteFileAtomic(const std::string& path, std::string_view text, mode_t mode = 0600) {
   return WriteFileAtomic(path, AsBytes(text), mode);
 }

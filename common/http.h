@@ -32,6 +32,9 @@ struct HttpRequest {
   // nullopt: libcurl's default (the http_proxy/https_proxy/no_proxy environment).
   // "": no proxy at all, whatever the environment says. Otherwise the proxy URL to use.
   std::optional<std::string> proxy;
+  // Connect to this unix socket instead of the URL's host (the URL still gives the path and the
+  // Host header), e.g. the agent's API at /run/cvm-agent/api.sock. Empty: TCP as usual.
+  std::string unix_socket;
 };
 
 struct HttpResponse {

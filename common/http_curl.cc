@@ -109,6 +109,9 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &transfer);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    if (!req.unix_socket.empty()) {
+      curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, req.unix_socket.c_str());
+    }
     if (req.method == "GET") {
       curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else {
