@@ -347,6 +347,40 @@ TEST_CASE("An image without a footer table has no reset block for SNP vCPUs", "[
   CHECK_THAT(r.status().message(), Catch::Contains("SEV-ES reset block"));
 }
 
+TEST_CASE("An SVSM launch starts every vCPU at the SVSM and refuses what does not apply",
+          "[measure]") {
+  auto ovmf = LoadFirmware(MeasureVectorDir() + "/ovmf_AmdSev_suffix.bin");
+  REQUIRE(ovmf.ok());
+  const uint64_t vars = 2 * kPageSize;
+  auto svsm = FirmwareImage::Parse(ImageWithTable({{kSvsmInfoGuid, Le32(0x10)}}),
+                                   ovmf->gpa() - vars, "svsm");
+  REQUIRE(svsm.ok());
+  CHECK(*svsm->SvsmEntryPoint() == ovmf->gpa() - vars - kPageSize + 0x10);
+  SnpLaunch launch;
+  launch.ovmf = &*ovmf;
+  launch.svsm = &*svsm;
+  launch.vars_size = vars;
+  launch.vcpus = 2;
+  launch.vcpu_sig = 0x800f12;
+  auto d = SnpLaunchDigest(launch);
+  REQUIRE(d.ok());
+  LaunchDigest ld;
+  ld.AddNormalPages(ovmf->gpa(), ovmf->data());
+  ld.AddNormalPages(svsm->gpa(), svsm->data());
+  Bytes vmsa = Sha384(BuildSvsmVmsa(*svsm->SvsmEntryPoint(), 0x800f12));
+  ld.AddVmsaPage(vmsa);
+  ld.AddVmsaPage(vmsa);
+  CHECK(*d == Bytes(ld.digest().begin(), ld.digest().end()));
+  launch.vmm = Vmm::kEc2;
+  CHECK(!SnpLaunchDigest(launch).ok());
+  launch.vmm = Vmm::kQemu;
+  launch.kernel = KernelHashes{};
+  CHECK(!SnpLaunchDigest(launch).ok());
+  launch.kernel.reset();
+  launch.vars_size = vars + kPageSize;  // the SVSM was placed for another variable store
+  CHECK(!SnpLaunchDigest(launch).ok());
+}
+
 TEST_CASE("VMSA pages start the BSP at the reset vector and APs at the reset block", "[measure]") {
   Bytes bsp = BuildVmsa(Vmm::kQemu, kBspResetEip, 0x21, 0x800f12);
   Bytes ap = BuildVmsa(Vmm::kQemu, 0x0080b004, 0x21, 0x800f12);
