@@ -15,5 +15,6 @@ int RunSim(Args args);       // sim init|report|quote|collateral
 int RunSnp(Args args);       // snp fetch-certs
 int RunTpm(Args args);       // tpm quote|pcrs
 int RunEventlog(Args args);  // eventlog replay
+int RunKbs(Args args);       // kbs attest|get-resource
 
 }  // namespace cvm::cli

@@ -26,6 +26,8 @@ constexpr Group kGroups[] = {
     {"tpm", "tpm quote|pcrs|verify|hcl-report: TPM2 quotes, PCRs, Azure HCL reports",
      cvm::cli::RunTpm},
     {"eventlog", "eventlog replay FILE: replay a TCG or CCEL event log", cvm::cli::RunEventlog},
+    {"kbs", "kbs attest|get-resource: the KBS (Trustee RCAR) client, for scripts",
+     cvm::cli::RunKbs},
 };
 
 std::string Usage() {
