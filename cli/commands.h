@@ -19,5 +19,6 @@ int RunMeasure(Args args);   // measure snp|snp-ovmf-hash|sev|sev-es
 int RunIdblock(Args args);   // idblock --measurement HEX --id-key F --author-key F
 int RunPolicy(Args args);    // policy generate
 int RunGpu(Args args);       // gpu verify|rim verify|evidence|ready
+int RunKbs(Args args);       // kbs attest|get-resource
 
 }  // namespace cvm::cli

@@ -35,6 +35,8 @@ constexpr Group kGroups[] = {
      cvm::cli::RunPolicy},
     {"gpu", "gpu verify|rim verify|evidence|ready: NVIDIA confidential-computing GPUs",
      cvm::cli::RunGpu},
+    {"kbs", "kbs attest|get-resource: the KBS (Trustee RCAR) client, for scripts",
+     cvm::cli::RunKbs},
 };
 
 std::string Usage() {
