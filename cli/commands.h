@@ -15,5 +15,10 @@ int RunSim(Args args);       // sim init|report|quote|collateral
 int RunSnp(Args args);       // snp fetch-certs
 int RunTpm(Args args);       // tpm quote|pcrs
 int RunEventlog(Args args);  // eventlog replay
+// Online verbs: a running cvm-agentd over its API socket (cli/agent_cmds.cc).
+int RunStatus(Args args);    // status [--json]
+int RunEvidence(Args args);  // evidence --nonce N [-o F]
+int RunSecrets(Args args);   // secrets list
+int RunAttest(Args args);    // attest
 
 }  // namespace cvm::cli

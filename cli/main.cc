@@ -26,6 +26,11 @@ constexpr Group kGroups[] = {
     {"tpm", "tpm quote|pcrs|verify|hcl-report: TPM2 quotes, PCRs, Azure HCL reports",
      cvm::cli::RunTpm},
     {"eventlog", "eventlog replay FILE: replay a TCG or CCEL event log", cvm::cli::RunEventlog},
+    {"status", "status [--json]: what the running cvm-agentd is doing", cvm::cli::RunStatus},
+    {"evidence", "evidence --nonce N [-o F]: fresh evidence from the running cvm-agentd",
+     cvm::cli::RunEvidence},
+    {"secrets", "secrets list: the resources cvm-agentd delivers", cvm::cli::RunSecrets},
+    {"attest", "attest: ask cvm-agentd to re-attest now", cvm::cli::RunAttest},
 };
 
 std::string Usage() {
