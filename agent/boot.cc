@@ -33,6 +33,12 @@ std::string ResultName(const Status& s) {
   }
 }
 
+// "unavailable: connection refused": the kind of failure first, so an operator can tell a
+// relying party that is down from one that refused the evidence.
+std::string Describe(const Status& s) {
+  return std::string(CodeName(s.code())) + ": " + s.ToString();
+}
+
 std::string Seconds(std::chrono::milliseconds d) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(d.count()) / 1000.0);
@@ -106,8 +112,8 @@ Result<AttestOutcome> BootFlow::AttemptAll(TimePoint deadline, std::vector<std::
       if (outcome.ok()) return outcome;
       continue;
     }
-    reasons->push_back(rp.url + ": " + outcome.status().ToString());
-    log::Warning("attestation with " + rp.url + " failed: " + outcome.status().ToString());
+    reasons->push_back(rp.url + ": " + Describe(outcome.status()));
+    log::Warning("attestation with " + rp.url + " failed: " + Describe(outcome.status()));
     if (stop_) break;
   }
   return Unavailable("no relying party released the resources");
@@ -200,13 +206,13 @@ Status BootFlow::RunBoot() {
   TimePoint deadline = start + d_.config->timeouts.deadline;
   auto outcome = AttestWithRetries(deadline, false);
   if (!outcome.ok()) {
-    Status_(AgentPhase::kFailed, "failed: " + outcome.status().ToString());
+    Status_(AgentPhase::kFailed, "failed: " + Describe(outcome.status()));
     return outcome.status();
   }
   TimePoint attested = d_.clock->Now();
   Status delivered = Deliver(*outcome, true);
   if (!delivered.ok()) {
-    Status_(AgentPhase::kFailed, "failed to deliver: " + delivered.ToString());
+    Status_(AgentPhase::kFailed, "failed to deliver: " + Describe(delivered));
     return delivered;
   }
   TimePoint done = d_.clock->Now();

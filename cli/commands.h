@@ -20,5 +20,10 @@ int RunIdblock(Args args);   // idblock --measurement HEX --id-key F --author-ke
 int RunPolicy(Args args);    // policy generate
 int RunGpu(Args args);       // gpu verify|rim verify|evidence|ready
 int RunKbs(Args args);       // kbs attest|get-resource
+// Online verbs: a running cvm-agentd over its API socket (cli/agent_cmds.cc).
+int RunStatus(Args args);    // status [--json]
+int RunEvidence(Args args);  // evidence --nonce N [-o F]
+int RunSecrets(Args args);   // secrets list
+int RunAttest(Args args);    // attest
 
 }  // namespace cvm::cli

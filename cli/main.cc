@@ -37,6 +37,11 @@ constexpr Group kGroups[] = {
      cvm::cli::RunGpu},
     {"kbs", "kbs attest|get-resource: the KBS (Trustee RCAR) client, for scripts",
      cvm::cli::RunKbs},
+    {"status", "status [--json]: what the running cvm-agentd is doing", cvm::cli::RunStatus},
+    {"evidence", "evidence --nonce N [-o F]: fresh evidence from the running cvm-agentd",
+     cvm::cli::RunEvidence},
+    {"secrets", "secrets list: the resources cvm-agentd delivers", cvm::cli::RunSecrets},
+    {"attest", "attest: ask cvm-agentd to re-attest now", cvm::cli::RunAttest},
 };
 
 std::string Usage() {

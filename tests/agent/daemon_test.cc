@@ -142,7 +142,26 @@ TEST_CASE("The real daemon on a simulated TEE serves its API and stops cleanly")
   resp = http->Send(req);
   REQUIRE(resp.ok());
   CHECK(resp->status == 503);
+  // cvmctl's online verbs talk to it over the same socket.
+  std::string cvmctl = cvm::testing::BinaryDir() + "/cli/cvmctl";
+  auto st = cvm::testing::Run({cvmctl, "status", "--socket", socket});
+  CHECK(st.exit_code == 0);
+  CHECK(st.out.find("sim-snp") != std::string::npos);
+  CHECK(st.out.find("** SIMULATED **") != std::string::npos);
+  CHECK(st.out.find("State:    ready") != std::string::npos);
+  st = cvm::testing::Run({cvmctl, "status", "--json", "--socket", socket});
+  CHECK(st.exit_code == 0);
+  CHECK(nlohmann::json::parse(st.out)["simulated"] == true);
+  st = cvm::testing::Run({cvmctl, "secrets", "list", "--socket", socket});
+  CHECK(st.exit_code == 0);
+  CHECK(st.out.rfind("NAME", 0) == 0);
+  st = cvm::testing::Run({cvmctl, "attest", "--socket", socket});
+  CHECK(st.exit_code == 2);  // 409: no resources configured
+  CHECK(st.err.find("no resources are configured") != std::string::npos);
   CHECK(daemon.Stop() == 0);
+  st = cvm::testing::Run({cvmctl, "status", "--socket", socket});
+  CHECK(st.exit_code == 3);
+  CHECK(st.err.find("cvm-agentd is not running") != std::string::npos);
   auto log = ReadTextFile(path + ".log");
   REQUIRE(log.ok());
   CHECK(log->find("SIMULATED TEE sim-snp") != std::string::npos);

@@ -76,10 +76,11 @@ TEST_CASE("The daemons refuse an unknown log level with exit 2") {
   }
 }
 
-TEST_CASE("Without its pipeline the daemon fails closed with exit 3") {
-  auto r = testing::Run({testing::BinaryDir() + "/agent/cvm-agentd"});
-  CHECK(r.exit_code == 3);
-  CHECK(r.err.find("no secret is released") != std::string::npos);
+TEST_CASE("Without a readable configuration file the daemon refuses to start with exit 2") {
+  auto r = testing::Run(
+      {testing::BinaryDir() + "/agent/cvm-agentd", "--config", "/nonexistent/config.yaml"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("/nonexistent/config.yaml") != std::string::npos);
 }
 
 }  // namespace
