@@ -57,7 +57,8 @@ void BM_EightBareP384Verifications(benchmark::State& state) {
   };
   std::vector<Item> items;
   for (const auto& g : *list) {
-    items.push_back({*g.chain[0].PublicKey(), g.report, *gpu::ParseReport(g.report)});
+    items.push_back(
+        {std::move(g.chain[0].PublicKey()).value(), g.report, *gpu::ParseReport(g.report)});
   }
   for (auto _ : state) {
     for (const auto& it : items) {

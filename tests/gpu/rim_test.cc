@@ -1,6 +1,8 @@
 #include "gpu/rim.h"
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
 #include "common/file_util.h"
@@ -184,6 +186,72 @@ TEST_CASE("RIM ids follow NVIDIA's naming") {
         "NV_GPU_VBIOS_G520_0200_882_96005E0001");
   DirectoryRimSource src("/nonexistent");
   CHECK(src.Fetch("../etc/passwd").status().code() == Code::kInvalidInput);
+}
+
+}  // namespace
+}  // namespace cvm::gpu
+
+namespace cvm::gpu {
+namespace {
+
+// Answers RIM service requests from a map of id -> XML, counting requests.
+class FakeRimService final : public HttpClient {
+ public:
+  std::map<std::string, Bytes> rims;
+  int requests = 0;
+  Result<HttpResponse> Send(const HttpRequest& req) override {
+    ++requests;
+    HttpResponse resp;
+    std::string id = req.url.substr(req.url.rfind('/') + 1);
+    auto it = rims.find(id);
+    if (it == rims.end()) {
+      resp.status = 404;
+      return resp;
+    }
+    nlohmann::json j = {{"id", id}, {"rim", Base64Encode(it->second)}, {"rim_format", "SWID"}};
+    std::string body = j.dump();
+    resp.status = 200;
+    resp.body = Bytes(body.begin(), body.end());
+    return resp;
+  }
+};
+
+TEST_CASE("RIMs from the RIM service are verified and cached for offline use") {
+  cvm::testing::TempDir dir;
+  FakeRimService http;
+  const std::string id = "NV_GPU_VBIOS_1010_0200_882_96005E0001";
+  http.rims[id] = testing::ReadVec("nvtrust/1010_0200_882_96005E0001_PROD.swidtag");
+  ServiceRimSource src(http, dir.File("rims"));
+  VerifyOptions o;
+  o.at = testing::SampleTime();
+  o.nonce = testing::Nonce(testing::Nvat535());
+  o.rim_source = &src;
+  auto v = VerifyGpu(testing::Evidence(testing::Nvat535()), o);
+  REQUIRE(v.ok());
+  CHECK(v->verified);
+  CHECK(v->measurements == MeasurementStatus::kPartial);
+  CHECK(http.requests == 2);  // the driver RIM is unknown to the fake service
+  auto again = VerifyGpu(testing::Evidence(testing::Nvat535()), o);
+  REQUIRE(again.ok());
+  CHECK(again->verified);
+  CHECK(http.requests == 3);  // the VBIOS RIM came from the cache
+  CHECK(DirectoryRimSource(dir.File("rims")).Fetch(id).ok());
+}
+
+TEST_CASE("A RIM service answer without a rim field is unusable and named") {
+  class Broken final : public HttpClient {
+   public:
+    Result<HttpResponse> Send(const HttpRequest&) override {
+      HttpResponse r;
+      r.status = 200;
+      r.body = ToBytes(AsBytes("{\"id\":\"x\"}"));
+      return r;
+    }
+  } http;
+  ServiceRimSource src(http, "");
+  auto r = src.Fetch("NV_GPU_DRIVER_GH100_1.2.3");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("\"rim\"") != std::string::npos);
 }
 
 }  // namespace
