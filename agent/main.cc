@@ -16,8 +16,11 @@ int main(int argc, char** argv) {
   cvm::StandardOptions standard;
   cvm::ArgParser parser(
       "cvm-agentd", "[options]",
-      "Collects attestation evidence inside a confidential VM and trades it with a\n"
-      "relying party for disk-unlock keys and runtime secrets.");
+      "The guest attestation daemon. It is meant to collect attestation evidence inside a\n"
+      "confidential VM and trade it with a relying party for disk-unlock keys and runtime\n"
+      "secrets. NOT BUILT YET: this version parses its options, then fails closed (exit 3)\n"
+      "without collecting evidence or releasing any secret. Use cvmctl to get and verify\n"
+      "evidence today.");
   parser.Option("config", 'c', "FILE", "configuration file (default " + config + ")", &config);
   cvm::AddStandardOptions(parser, &standard);
   if (auto exit_code = parser.Parse(argc, argv)) return *exit_code;

@@ -10,8 +10,10 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:0";
   cvm::StandardOptions standard;
   cvm::ArgParser parser("cvm-rp", "[options]",
-                        "A reference relying party: verifies evidence from cvm-agentd against a\n"
-                        "policy and releases the secrets the policy allows.");
+                        "The reference relying party. It is meant to verify evidence from\n"
+                        "cvm-agentd against a policy and release the secrets the policy allows.\n"
+                        "NOT BUILT YET: this version parses its options, then refuses to serve\n"
+                        "(exit 3). 'cvmctl verify' verifies evidence offline today.");
   parser.Option("config", 'c', "FILE", "relying-party configuration (policy and secrets)", &config);
   parser.Option("listen", 'l', "ADDR:PORT", "address to listen on (default 127.0.0.1:0)", &listen);
   cvm::AddStandardOptions(parser, &standard);

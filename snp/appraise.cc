@@ -61,7 +61,8 @@ Result<Appraisal> Appraise(ByteSpan report_bytes, const AppraiseOptions& options
              std::string(ProductName(options.product)) + ")");
 
   // 3. Certificates.
-  CVM_ASSIGN_OR_RETURN(std::vector<Certificate> certs, Endorsements(report, product, options));
+  CVM_ASSIGN_OR_RETURN(std::vector<Certificate> certs,
+                       Endorsements(report, product, options).WithContext(kCertsContext));
 
   // 4. Verification.
   VerifyOptions vo;

@@ -16,6 +16,10 @@
 
 namespace cvm::snp {
 
+// The context of every error of step 3 below (getting the certificates), so a caller can add
+// advice on where certificates come from.
+inline constexpr char kCertsContext[] = "endorsement certificates";
+
 struct AppraiseOptions {
   // The VCEK or VLEK and any intermediates (untrusted candidates, any order; e.g. from the host's
   // certificate table or --cert). Empty: fetched through `kds`.
@@ -50,7 +54,7 @@ struct Appraisal {
 //  2. the product: options.product against the report's CPUID (a contradiction is a reason);
 //  3. the certificates: options.certs, else the VCEK and chain from options.kds (kInvalidInput
 //     when there is no KDS client or a version 2 report does not name its product; the KDS
-//     error, with context, when fetching fails);
+//     error when fetching fails; each with the context kCertsContext);
 //  4. verification (verify.h VerifyReport with options.roots, options.crls and clock.Now()):
 //     kRejected makes the verdict not genuine with that reason; other failures (e.g. no VCEK
 //     among the certificates: kInvalidInput) are returned as the Status;
