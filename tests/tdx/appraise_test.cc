@@ -27,7 +27,7 @@ TEST_CASE("Appraise verifies the real v4 quote with its collateral as UpToDate")
   auto a = Appraise(V4(), o, VectorClock());
   REQUIRE(a.ok());
   const Verdict& v = a->verdict;
-  INFO(v.reasons.empty() ? "" : v.reasons[0]);
+  INFO((v.reasons.empty() ? std::string() : v.reasons[0]));
   CHECK(v.verified);
   CHECK(v.tee == "tdx");
   CHECK(v.details["tcb_status"] == "UpToDate");
