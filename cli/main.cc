@@ -17,7 +17,9 @@ struct Group {
 };
 
 constexpr Group kGroups[] = {
-    {"report", "report show FILE: decode an SNP report, TDX quote/TDREPORT or Azure HCL report",
+    {"report",
+     "report show FILE: decode an SNP report, TDX quote/TDREPORT or Azure HCL report;\n"
+     "            report get --report-data HEX: a live report inside a guest",
      cvm::cli::RunReport},
     {"verify", "verify FILE: verify evidence offline (signatures, chain, TCB, policy)",
      cvm::cli::RunVerify},

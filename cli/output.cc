@@ -1,8 +1,10 @@
 #include "cli/output.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "common/args.h"
 #include "common/file_util.h"
@@ -35,8 +37,41 @@ int Fail(const Status& status) {
   return ExitCodeFor(status);
 }
 
+int PrintVerdict(const Verdict& verdict, bool json) {
+  std::string out = json ? VerdictToJson(verdict).dump(2) + "\n" : VerdictSummary(verdict);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  if (verdict.verified) return kExitOk;
+  std::string msg;
+  for (const auto& r : verdict.reasons) msg += (msg.empty() ? "" : "; ") + r;
+  if (msg.empty()) msg = "not verified";
+  std::fprintf(stderr, "cvmctl: rejected: %s\n", msg.c_str());
+  return kExitRejected;
+}
+
+int PrintVerifyError(const Status& status, const std::string& tee, bool json) {
+  if (json) {
+    Verdict v;
+    v.tee = tee;
+    v.Reject(status.ToString());
+    nlohmann::ordered_json j = VerdictToJson(v);
+    j["error"] = {{"code", std::string(CodeName(status.code()))}, {"message", status.ToString()}};
+    std::string out = j.dump(2) + "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+  }
+  return Fail(status);
+}
+
 Result<Bytes> ReadInput(const std::string& path) {
-  if (path != "-") return ReadFile(path);
+  if (path != "-") {
+    // A directory would fail in read() with EISDIR, an I/O error (exit 3); it is unusable input.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return InvalidInput(path + ": is a directory, not a file");
+    }
+    return ReadFile(path);
+  }
   Bytes out;
   uint8_t buf[16384];
   ssize_t n;

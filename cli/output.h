@@ -6,6 +6,7 @@
 
 #include "common/bytes.h"
 #include "common/status.h"
+#include "common/verdict.h"
 #include "common/x509.h"
 
 namespace cvm::cli {
@@ -20,6 +21,16 @@ Result<Bytes> ReadInput(const std::string& path);
 // Reads every certificate (PEM, one or more per file, or DER) from the named files, in order;
 // errors name the file.
 Result<std::vector<Certificate>> ReadCertificates(const std::vector<std::string>& paths);
+// Prints a verdict and returns its exit code (0 verified, 1 rejected). With `json`, the verdict
+// as one JSON object (VerdictToJson) on stdout; otherwise VerdictSummary on stdout. A rejected
+// verdict also prints "cvmctl: rejected: <reasons>" to stderr.
+int PrintVerdict(const Verdict& verdict, bool json);
+// For a verify command whose evidence could not be appraised: prints "cvmctl: <status>" to
+// stderr and, with `json`, one JSON object of the verdict shape on stdout ("verified": false,
+// the status as the only reason, plus "error": {"code", "message"}); returns ExitCodeFor(status).
+// `tee` may be empty when the kind of evidence is not known.
+int PrintVerifyError(const Status& status, const std::string& tee, bool json);
+
 // Writes to `path` ("-" or empty: stdout) atomically with `mode`.
 Status WriteOutput(const std::string& path, ByteSpan data, unsigned mode = 0644);
 

@@ -9,6 +9,7 @@
 #include "common/args.h"
 #include "common/encoding.h"
 #include "common/file_util.h"
+#include "snp/appraise.h"
 #include "snp/certs_table.h"
 #include "snp/kds.h"
 #include "snp/policy.h"
@@ -86,11 +87,10 @@ std::string Text(const snp::Report& r, Product p) {
   return out;
 }
 
-// Certificates from files: PEM (one or more), DER, or a host certificate table (configfs-tsm
-// auxblob / extended-report table) whose certificate entries are DER and whose CRL entry, if any,
-// goes to `crls`.
+}  // namespace
+
 Result<std::vector<Certificate>> LoadCerts(const std::vector<std::string>& files,
-                                           std::vector<Crl>* crls = nullptr) {
+                                           std::vector<Crl>* crls) {
   std::vector<Certificate> out;
   for (const auto& f : files) {
     CVM_ASSIGN_OR_RETURN(Bytes data, ReadInput(f));
@@ -128,17 +128,36 @@ std::string KdsCacheDir() {
   return "";
 }
 
-int VerifyFailed(const Status& st, const VerifyOptions& options,
-                 const nlohmann::ordered_json& report, std::vector<std::string> reasons) {
-  if (options.json) {
-    nlohmann::ordered_json j{
-        {"verified", false}, {"tee", "snp"}, {"reasons", reasons}, {"report", report}};
-    Print(j.dump(2) + "\n");
+Status SnpOptionsFrom(const VerifyOptions& options, snp::AppraiseOptions& out) {
+  if (!options.product.empty()) {
+    CVM_ASSIGN_OR_RETURN(out.product,
+                         std::move(snp::ParseProduct(options.product)).WithContext("--product"));
   }
-  return Fail(st);
+  for (const auto& f : options.crls) {
+    CVM_ASSIGN_OR_RETURN(Bytes bytes, ReadInput(f));
+    auto crl = Crl::Parse(bytes);
+    if (!crl.ok()) return crl.status().WithContext(f);
+    out.crls.push_back(*crl);
+  }
+  CVM_ASSIGN_OR_RETURN(out.certs, LoadCerts(options.certs, &out.crls));
+  CVM_ASSIGN_OR_RETURN(out.roots, LoadCerts(options.roots));
+  if (!options.policy.empty()) {
+    CVM_ASSIGN_OR_RETURN(out.expected, snp::LoadPolicyFile(options.policy));
+  }
+  if (options.allow_debug) out.expected.allow_debug = true;
+  return Status::Ok();
 }
 
-}  // namespace
+// Without --cert: the hint that says where certificates come from, for the KDS error.
+Status CertHint(const Status& st, const VerifyOptions& options) {
+  if (!options.certs.empty() || st.ok() ||
+      st.ToString().find(snp::kCertsContext) == std::string::npos) {
+    return st;
+  }
+  return st.WithContext(options.fetch ? "no --cert given and fetching the VCEK from AMD KDS failed"
+                                      : "no --cert given and the VCEK could not be taken from the "
+                                        "KDS cache (give --cert FILE, or --fetch to ask AMD KDS)");
+}
 
 int ShowSnpReport(ByteSpan data, const ShowOptions& options) {
   auto r = snp::ParseReport(data);
@@ -149,78 +168,18 @@ int ShowSnpReport(ByteSpan data, const ShowOptions& options) {
 }
 
 int VerifySnpReport(ByteSpan data, const VerifyOptions& options) {
-  auto parsed = snp::ParseReport(data);
-  if (!parsed.ok())
-    return VerifyFailed(parsed.status(), options, nullptr, {parsed.status().ToString()});
-  Product cpuid_product = snp::ProductFromCpuid(*parsed);
-  auto report_json = snp::ReportToJson(*parsed, cpuid_product);
-  auto fail = [&](const Status& st) {
-    return VerifyFailed(st, options, report_json, {st.ToString()});
-  };
-
-  snp::VerifyOptions vo;
-  if (options.at) vo.at = *options.at;
-  if (!options.product.empty()) {
-    auto product = snp::ParseProduct(options.product);
-    if (!product.ok()) return fail(product.status().WithContext("--product"));
-    vo.product = *product;
-    if (cpuid_product == Product::kUnknown) cpuid_product = *product;
+  snp::AppraiseOptions ao;
+  if (Status st = SnpOptionsFrom(options, ao); !st.ok()) {
+    return PrintVerifyError(st, "snp", options.json);
   }
-  for (const auto& f : options.crls) {
-    auto bytes = ReadInput(f);
-    if (!bytes.ok()) return fail(bytes.status());
-    auto crl = Crl::Parse(*bytes);
-    if (!crl.ok()) return fail(crl.status().WithContext(f));
-    vo.crls.push_back(*crl);
+  std::unique_ptr<HttpClient> http = options.fetch ? NewCurlHttpClient() : nullptr;
+  snp::KdsClient kds(http.get(), KdsCacheDir());
+  ao.kds = &kds;
+  auto appraisal = snp::Appraise(data, ao, *options.clock);
+  if (!appraisal.ok()) {
+    return PrintVerifyError(CertHint(appraisal.status(), options), "snp", options.json);
   }
-  auto certs = LoadCerts(options.certs, &vo.crls);
-  if (!certs.ok()) return fail(certs.status());
-  vo.certs = *certs;
-  auto roots = LoadCerts(options.roots);
-  if (!roots.ok()) return fail(roots.status());
-  vo.roots = *roots;
-  if (vo.certs.empty()) {
-    // No certificate given: the KDS cache, and AMD KDS itself with --fetch.
-    std::unique_ptr<HttpClient> http = options.fetch ? NewCurlHttpClient() : nullptr;
-    snp::KdsClient kds(http.get(), KdsCacheDir());
-    auto fetched = snp::FetchVcek(kds, *parsed, cpuid_product);
-    if (!fetched.ok()) {
-      return fail(fetched.status().WithContext(
-          "no --cert given and the VCEK is not available (give --cert FILE, or --fetch)"));
-    }
-    vo.certs.push_back(fetched->vcek);
-    vo.certs.insert(vo.certs.end(), fetched->chain.begin(), fetched->chain.end());
-  }
-  std::optional<snp::ValidationOptions> policy;
-  if (!options.policy.empty()) {
-    auto p = snp::LoadPolicyFile(options.policy);
-    if (!p.ok()) return fail(p.status());
-    policy = *p;
-  }
-  auto verified = snp::VerifyReport(data, vo);
-  if (!verified.ok()) return fail(verified.status());
-  report_json = snp::ReportToJson(verified->report, verified->product);
-  std::vector<std::string> reasons;
-  if (policy) reasons = snp::FindViolations(verified->report, verified->product, *policy);
-  bool ok = reasons.empty();
-  if (options.json) {
-    nlohmann::ordered_json j{
-        {"verified", ok}, {"tee", "snp"}, {"reasons", reasons}, {"report", report_json}};
-    Print(j.dump(2) + "\n");
-  } else if (ok) {
-    std::printf("verified: SNP report version %u from %s, signed by %s (%s), chain to %s%s\n",
-                verified->report.version, std::string(snp::ProductName(verified->product)).c_str(),
-                std::string(snp::SigningKeyName(verified->signing_key)).c_str(),
-                verified->endorsement_key.CommonName().c_str(),
-                vo.roots.empty() ? "AMD's built-in root" : "the given root",
-                policy ? "; policy satisfied" : "");
-  }
-  if (!ok) {
-    std::string msg = "snp validation: " + std::to_string(reasons.size()) + " violation(s): ";
-    for (size_t i = 0; i < reasons.size(); ++i) msg += (i ? "; " : "") + reasons[i];
-    return Fail(Rejected(msg));
-  }
-  return kExitOk;
+  return PrintVerdict(appraisal->verdict, options.json);
 }
 
 namespace {
@@ -287,8 +246,11 @@ int SimInit(Args args) {
   parser.Option("tcb", 0, "LIST",
                 "TCB as name=value pairs, e.g. bootloader=9,tee=0,snp=23,microcode=72[,fmc=1]",
                 &tcb);
+  bool force = false;
+  parser.Flag("force", 0, "replace an existing, non-empty DIR", &force);
   parser.Positionals("DIR", 1, 1, &pos);
   if (auto code = parser.Parse(args)) return *code;
+  if (Status st = RefuseExistingDir(pos[0], force); !st.ok()) return Fail(st);
   snp::SimPlatform p;
   if (!chip_id.empty()) {
     std::array<uint8_t, 64> c{};

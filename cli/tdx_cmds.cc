@@ -11,6 +11,7 @@
 #include "common/encoding.h"
 #include "common/http.h"
 #include "common/x509.h"
+#include "tdx/appraise.h"
 #include "tdx/collateral.h"
 #include "tdx/pcs.h"
 #include "tdx/policy.h"
@@ -37,87 +38,12 @@ std::string Render(const ojson& j, bool json, const char* title) {
   return out;
 }
 
-// The FMSPC of the PCK certificate in the quote, without verifying it (for display).
-ojson FmspcOf(const tdx::Quote& q) {
-  auto certs = ParseCertificates(q.certification.pck_cert_data);
-  if (!certs.ok() || certs->empty()) return nullptr;
-  auto ext = tdx::PckExtensionsOf((*certs)[0]);
-  if (!ext.ok()) return nullptr;
-  return HexEncode(ext->fmspc);
-}
-
-ojson QuoteJson(const tdx::Quote& q) {
-  const tdx::TdQuoteBody& b = q.body;
-  ojson j;
-  j["tee"] = "tdx";
-  j["version"] = q.header.version;
-  j["att_key_type"] = q.header.att_key_type;
-  j["tee_type"] = q.header.tee_type;
-  j["qe_svn"] = q.header.qe_svn;
-  j["pce_svn"] = q.header.pce_svn;
-  j["qe_vendor_id"] = HexEncode(q.header.qe_vendor_id);
-  j["user_data"] = HexEncode(q.header.user_data);
-  j["body_type"] = q.body_type;
-  j["tee_tcb_svn"] = HexEncode(b.tee_tcb_svn);
-  j["mrseam"] = HexEncode(b.mrseam);
-  j["mrsignerseam"] = HexEncode(b.mrsignerseam);
-  j["seam_attributes"] = HexEncode(b.seam_attributes);
-  j["td_attributes"] = HexEncode(b.td_attributes);
-  j["xfam"] = HexEncode(b.xfam);
-  j["mrtd"] = HexEncode(b.mrtd);
-  j["mrconfigid"] = HexEncode(b.mrconfigid);
-  j["mrowner"] = HexEncode(b.mrowner);
-  j["mrownerconfig"] = HexEncode(b.mrownerconfig);
-  for (size_t i = 0; i < 4; ++i) j["rtmr" + std::to_string(i)] = HexEncode(b.rtmr[i]);
-  j["report_data"] = HexEncode(b.report_data);
-  if (b.tee_tcb_svn2) j["tee_tcb_svn2"] = HexEncode(*b.tee_tcb_svn2);
-  if (b.mrservicetd) j["mrservicetd"] = HexEncode(*b.mrservicetd);
-  j["fmspc"] = FmspcOf(q);
-  j["qe_report_isv_svn"] = q.certification.qe_report.isv_svn;
-  return j;
-}
-
-// Prints the verification result and returns the exit code. Like the other TEEs' results, the
-// JSON carries "verified", "tee", "reasons" (why not, or the policy violations) and "report".
-int Report(ojson j, const Status& s, bool json, const tdx::Quote& quote) {
-  j["verified"] = s.ok();
-  if (!s.ok()) j["error"] = s.ToString();
-  if (j.contains("violations") && !j["violations"].empty()) {
-    j["reasons"] = j["violations"];
-  } else {
-    j["reasons"] = s.ok() ? ojson::array() : ojson::array({s.ToString()});
-  }
-  if (json) j["report"] = QuoteJson(quote);
-  if (json) {
-    Print(j.dump(2) + "\n");
-  } else if (s.ok()) {
-    Print(Render(j, false, "TDX quote: verified"));
-  }
-  if (!s.ok()) return Fail(s);
-  return kExitOk;
-}
-
-// Fetches collateral for the quote's (not yet verified) PCK certificate from Intel PCS, or from
-// the PCCS named by $CVM_TDX_PCS_URL. What comes back is verified like a --collateral file.
-Result<tdx::Collateral> FetchFor(const tdx::Quote& q) {
-  auto certs = ParseCertificates(q.certification.pck_cert_data);
-  if (!certs.ok()) return certs.status().WithContext("pck certificate chain");
-  auto ext = tdx::PckExtensionsOf((*certs)[0]);
-  if (!ext.ok()) return ext.status();
-  tdx::PcsOptions o;
-  if (const char* url = std::getenv("CVM_TDX_PCS_URL"); url != nullptr && *url != '\0') {
-    o.base_url = url;
-  }
-  auto http = NewCurlHttpClient();
-  return tdx::FetchCollateral(*http, (*certs)[0], *ext, o);
-}
-
 }  // namespace
 
 int ShowTdxQuote(ByteSpan data, const ShowOptions& options) {
   auto q = tdx::ParseQuote(data);
   if (!q.ok()) return Fail(q.status());
-  Print(Render(QuoteJson(*q), options.json, "Intel TDX quote"));
+  Print(Render(tdx::QuoteToJson(*q), options.json, "Intel TDX quote"));
   return kExitOk;
 }
 
@@ -153,81 +79,53 @@ int ShowTdReport(ByteSpan data, const ShowOptions& options) {
 }
 
 int VerifyTdxQuote(ByteSpan data, const VerifyOptions& options) {
-  auto q = tdx::ParseQuote(data);
-  if (!q.ok()) return Fail(q.status());
+  auto fail = [&](const Status& st) { return PrintVerifyError(st, "tdx", options.json); };
+  tdx::AppraiseOptions ao;
   auto roots = ReadCertificates(options.roots);
-  if (!roots.ok()) return Fail(roots.status().WithContext("--root"));
-  TimePoint at = options.at.value_or(std::chrono::system_clock::now());
-  std::optional<tdx::ValidateOptions> policy;
+  if (!roots.ok()) return fail(roots.status().WithContext("--root"));
+  ao.roots = std::move(*roots);
+  for (const auto& f : options.crls) {
+    auto bytes = ReadInput(f);
+    if (!bytes.ok()) return fail(bytes.status());
+    auto crl = Crl::Parse(*bytes);
+    if (!crl.ok()) return fail(crl.status().WithContext(f));
+    ao.crls.push_back(*crl);
+  }
   if (!options.policy.empty()) {
     auto text = ReadInput(options.policy);
-    if (!text.ok()) return Fail(text.status());
+    if (!text.ok()) return fail(text.status());
     auto p = tdx::ParsePolicy(AsChars(*text));
-    if (!p.ok()) return Fail(p.status().WithContext(options.policy));
-    policy = std::move(*p);
+    if (!p.ok()) return fail(p.status().WithContext(options.policy));
+    ao.expected = std::move(*p);
   }
-
-  ojson j;
-  j["tee"] = "tdx";
-  j["version"] = q->header.version;
-  j["at"] = FormatTime(at);
-  j["root"] = roots->empty() ? "Intel SGX Root CA (built in)" : (*roots)[0].Subject();
-
-  tdx::QuoteVerifyOptions vo;
-  vo.roots = *roots;
-  vo.at = at;
-  std::optional<tdx::VerifiedCollateral> collateral;
-  std::optional<tdx::Collateral> raw;
+  if (options.allow_debug) ao.expected.allow_debug = true;
   if (!options.collateral.empty()) {
     auto text = ReadInput(options.collateral);
-    if (!text.ok()) return Fail(text.status());
+    if (!text.ok()) return fail(text.status());
     auto c = tdx::ParseCollateral(AsChars(*text));
-    if (!c.ok()) return Fail(c.status().WithContext(options.collateral));
-    raw = std::move(*c);
-  } else if (options.fetch) {
-    auto c = FetchFor(*q);
-    if (!c.ok()) return Fail(c.status().WithContext("--fetch"));
-    raw = std::move(*c);
+    if (!c.ok()) return fail(c.status().WithContext(options.collateral));
+    ao.collateral = std::move(*c);
   }
-  j["collateral"] = raw.has_value();
-  if (raw) {
-    auto vc = tdx::VerifyCollateral(*raw, *roots, at);
-    if (!vc.ok()) return Report(std::move(j), vc.status(), options.json, *q);
-    vo.crls = vc->crls;
-    collateral = std::move(*vc);
+  ao.signature_only = options.no_collateral;
+  std::unique_ptr<HttpClient> http;
+  if (options.fetch) {
+    http = NewCurlHttpClient();
+    ao.pcs = http.get();
+    if (const char* url = std::getenv("CVM_TDX_PCS_URL"); url != nullptr && *url != '\0') {
+      ao.pcs_options.base_url = url;
+    }
   }
-  auto v = tdx::VerifyQuote(*q, vo);
-  if (!v.ok()) return Report(std::move(j), v.status(), options.json, *q);
-  j["fmspc"] = HexEncode(v->pck_extensions.fmspc);
-  j["pce_svn"] = v->pck_extensions.pce_svn;
-  j["qe_svn"] = q->certification.qe_report.isv_svn;
-  j["tee_tcb_svn"] = HexEncode(q->body.tee_tcb_svn);
-  j["mrtd"] = HexEncode(q->body.mrtd);
-  j["report_data"] = HexEncode(q->body.report_data);
-
-  std::optional<tdx::TcbEvaluation> tcb;
-  if (collateral) {
-    auto e = tdx::EvaluateTcb(*q, v->pck_extensions, *collateral);
-    if (!e.ok()) return Report(std::move(j), e.status(), options.json, *q);
-    tcb = std::move(*e);
-    j["checks"] = "signatures, PCK chain, CRLs, collateral and TCB level";
-    j["tcb_status"] = std::string(tdx::TcbStatusName(tcb->status));
-    j["advisory_ids"] = tcb->advisory_ids;
-    j["tcb_date"] = tcb->tcb_date;
-    j["qe_tcb_status"] = std::string(tdx::TcbStatusName(tcb->qe_status));
-  } else {
-    j["checks"] = "signatures and PCK chain only: no collateral, so CRLs and the TCB status "
-                  "were not checked";
-    j["tcb_status"] = nullptr;
-    j["advisory_ids"] = nullptr;
+  if (!ao.collateral && ao.pcs == nullptr && !ao.signature_only) {
+    // Name the options; a malformed quote is reported as such first.
+    auto q = tdx::ParseQuote(data);
+    if (!q.ok()) return fail(q.status());
+    return fail(InvalidInput(
+        "no collateral: a TDX quote's TCB status and revocation need its collateral; give "
+        "--collateral FILE or --fetch, or --no-collateral to accept a signature-only check"));
   }
-  tdx::ValidateOptions vopts = policy.value_or(tdx::ValidateOptions{});
-  auto violations = tdx::QuoteViolations(*q, &v->pck_extensions, tcb ? &*tcb : nullptr, vopts);
-  j["policy"] = policy.has_value();
-  j["violations"] = violations;
-  Status s;
-  if (!violations.empty()) s = tdx::ValidateQuote(*q, &v->pck_extensions, tcb ? &*tcb : nullptr, vopts);
-  return Report(std::move(j), s, options.json, *q);
+  auto appraisal = tdx::Appraise(data, ao, *options.clock);
+  if (!appraisal.ok()) return fail(appraisal.status());
+  return PrintVerdict(appraisal->verdict, options.json);
 }
 
 namespace {
@@ -240,8 +138,11 @@ int SimInit(Args args) {
               "certificate, TCB signing certificate, QE attestation key. Writes DIR/root.pem\n"
               "(pass it to `cvmctl verify --root`) and DIR/sim-tdx.json (private keys, 0600).");
   p.Option("tee", 0, "TEE", "tdx", &tee);
+  bool force = false;
+  p.Flag("force", 0, "replace an existing, non-empty DIR", &force);
   p.Positionals("DIR", 1, 1, &dirs);
   if (auto code = p.Parse(args)) return *code;
+  if (Status st = RefuseExistingDir(dirs[0], force); !st.ok()) return Fail(st);
   auto sim = tdx::SimTdx::Create(std::chrono::system_clock::now());
   if (!sim.ok()) return Fail(sim.status());
   Status s = sim->Save(dirs[0]);

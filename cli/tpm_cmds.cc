@@ -1,12 +1,11 @@
-// cvmctl verbs for the vTPM: quotes, PCRs, event logs, Azure HCL reports.
+// cvmctl verbs for the vTPM: quotes, PCRs, quote appraisal, Azure HCL reports from the vTPM.
+// (Event logs: eventlog_cmds.cc; showing and verifying Azure HCL reports: azure_cmds.cc.)
 //
 //   cvmctl tpm quote --nonce HEX [--pcrs SEL] [--tcti STR] [--ak-handle H] [--ak-alg ecc|rsa]
 //                    --out-dir DIR
 //   cvmctl tpm pcrs [--pcrs SEL] [--tcti STR]
 //   cvmctl tpm verify DIR --nonce HEX [--eventlog FILE] [--expected-pcrs FILE] [--json]
 //   cvmctl tpm hcl-report -o FILE [--user-data HEX] [--tcti STR]
-//   cvmctl eventlog replay FILE [--ccel] [--json]
-//   cvmctl report show HCL / cvmctl verify HCL (ShowAzureHcl, VerifyAzureHcl)
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -20,10 +19,7 @@
 #include "common/keys.h"
 #include "common/tcg_eventlog.h"
 #include "common/x509.h"
-#include "snp/policy.h"
-#include "snp/report_json.h"
-#include "snp/validate.h"
-#include "snp/verify.h"
+#include "tpm/appraise.h"
 #include "tpm/attest.h"
 #include "tpm/eventlog.h"
 #include "tpm/hcl.h"
@@ -32,8 +28,6 @@
 
 namespace cvm::cli {
 namespace {
-
-using Json = nlohmann::ordered_json;
 
 // Quote files, as tpm2_checkquote reads them (-u ak.pub.pem -m quote.msg -s quote.sig).
 constexpr const char* kAkPem = "ak.pub.pem";
@@ -63,6 +57,8 @@ Result<uint32_t> ParseHandle(const std::string& text) {
   return static_cast<uint32_t>(v);
 }
 
+}  // namespace
+
 Result<Bytes> ParseNonce(const std::string& hex) {
   if (hex.empty()) return InvalidInput("--nonce is required (hex)");
   auto nonce = HexDecode(hex);
@@ -73,7 +69,7 @@ Result<Bytes> ParseNonce(const std::string& hex) {
   return nonce;
 }
 
-void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+namespace {
 
 // ---- tpm quote ------------------------------------------------------------------------------
 
@@ -184,80 +180,57 @@ int TpmVerify(Args args) {
   bool json = false;
   std::vector<std::string> dirs;
   ArgParser parser("cvmctl tpm verify", "DIR --nonce HEX [options]",
-                   "Verifies the quote files 'cvmctl tpm quote' wrote to DIR: the AK signature,\n"
-                   "extraData == NONCE and the PCR digest against pcrs.json; then, when asked,\n"
-                   "validates the PCRs against an event log's replay and expected values.\n"
-                   "Exit 0 verified, 1 rejected, 2 unusable input.");
-  parser.Option("nonce", 0, "HEX", "the nonce the quote must carry", &nonce_hex);
+                   "Appraises the quote files 'cvmctl tpm quote' wrote to DIR. Verification: the\n"
+                   "AK signature, extraData == NONCE, and pcrs.json holding exactly the quoted\n"
+                   "PCRs, which digest to the quote's pcrDigest (values outside the quoted\n"
+                   "selection are refused). Validation: with --expected-pcrs, each expected PCR\n"
+                   "is quoted with that value; with --eventlog, every PCR the log extends is\n"
+                   "quoted and equals its replay. Exit 0 verified, 1 rejected, 2 unusable input.");
+  parser.Option("nonce", 0, "HEX", "the nonce the quote must carry (required)", &nonce_hex);
   parser.Option("ak", 0, "FILE", "AK public key PEM (default DIR/ak.pub.pem)", &ak_path);
   parser.Option("pcrs", 0, "FILE", "PCR values JSON (default DIR/pcrs.json)", &pcrs_path);
   parser.Option("eventlog", 0, "FILE", "TCG event log whose replay the quoted PCRs must equal",
                 &eventlog);
   parser.Option("expected-pcrs", 0, "FILE", "expected PCR values (JSON, same form as pcrs.json)",
                 &expected);
-  parser.Flag("json", 0, "print the result as JSON", &json);
+  parser.Flag("json", 0, "print the verdict as one JSON object", &json);
   parser.Positionals("DIR", 1, 1, &dirs);
   if (auto code = parser.Parse(args)) return *code;
+  auto fail = [&](const Status& st) { return PrintVerifyError(st, "tpm", json); };
   const std::string& dir = dirs[0];
   auto nonce = ParseNonce(nonce_hex);
-  if (!nonce.ok()) return Fail(nonce.status());
+  if (!nonce.ok()) return fail(nonce.status());
   auto pem = ReadInput(ak_path.empty() ? dir + "/" + kAkPem : ak_path);
-  if (!pem.ok()) return Fail(pem.status());
+  if (!pem.ok()) return fail(pem.status());
   auto ak = PublicKeyFromPem(AsChars(*pem));
-  if (!ak.ok()) return Fail(ak.status().WithContext("AK public key"));
+  if (!ak.ok()) return fail(ak.status().WithContext("AK public key"));
   auto msg = ReadInput(dir + "/" + kQuoteMsg);
-  if (!msg.ok()) return Fail(msg.status());
+  if (!msg.ok()) return fail(msg.status());
   auto sig_bytes = ReadInput(dir + "/" + kQuoteSig);
-  if (!sig_bytes.ok()) return Fail(sig_bytes.status());
+  if (!sig_bytes.ok()) return fail(sig_bytes.status());
   auto sig = tpm::ParseTpmSignature(*sig_bytes);
-  if (!sig.ok()) return Fail(sig.status().WithContext(kQuoteSig));
+  if (!sig.ok()) return fail(sig.status().WithContext(kQuoteSig));
   auto pcrs = ReadPcrJson(pcrs_path.empty() ? dir + "/" + kPcrsJson : pcrs_path);
-  if (!pcrs.ok()) return Fail(pcrs.status());
-
-  // Verification: is this a genuine, fresh quote of these PCR values by this AK?
-  auto attest = tpm::VerifyQuote(ak->get(), *msg, *sig, *nonce, *pcrs);
-  if (!attest.ok()) return Fail(attest.status());
-
-  // Validation: are the PCRs the ones expected? Every violation is reported.
-  std::vector<Status> violations;
+  if (!pcrs.ok()) return fail(pcrs.status());
+  tpm::QuoteAppraiseOptions options;
+  options.nonce = std::move(*nonce);
+  std::optional<tcg::EventLog> log;
   if (!eventlog.empty()) {
     auto data = ReadInput(eventlog);
-    if (!data.ok()) return Fail(data.status());
-    auto log = tcg::ParseEventLog(*data);
-    if (!log.ok()) return Fail(log.status().WithContext(eventlog));
-    Status st = tpm::ValidatePcrsAgainstEventLog(*pcrs, *log);
-    if (!st.ok()) violations.push_back(st);
+    if (!data.ok()) return fail(data.status());
+    auto parsed = tpm::ParseTpmEventLog(*data);
+    if (!parsed.ok()) return fail(parsed.status().WithContext(eventlog));
+    log = std::move(*parsed);
+    options.event_log = &*log;
   }
   if (!expected.empty()) {
     auto want = ReadPcrJson(expected);
-    if (!want.ok()) return Fail(want.status());
-    Status st = tpm::ValidateExpectedPcrs(*pcrs, *want);
-    if (!st.ok()) violations.push_back(st);
+    if (!want.ok()) return fail(want.status());
+    options.expected_pcrs = std::move(*want);
   }
-  if (json) {
-    Json out;
-    out["verified"] = true;
-    out["valid"] = violations.empty();
-    out["pcr_selection"] = tpm::FormatPcrSelection(attest->pcr_selection);
-    out["qualified_signer"] = HexEncode(attest->qualified_signer);
-    out["clock"] = attest->clock;
-    out["reset_count"] = attest->reset_count;
-    out["restart_count"] = attest->restart_count;
-    out["firmware_version"] = attest->firmware_version;
-    Json v = Json::array();
-    for (const Status& s : violations) v.push_back(s.ToString());
-    out["violations"] = v;
-    PrintJson(out);
-  } else {
-    std::printf("quote: verified (AK signature, nonce, PCR digest over %s)\n",
-                tpm::FormatPcrSelection(attest->pcr_selection).c_str());
-    for (const Status& s : violations) std::printf("validation: %s\n", s.ToString().c_str());
-  }
-  if (!violations.empty()) {
-    for (const Status& s : violations) Fail(s);
-    return kExitRejected;
-  }
-  return kExitOk;
+  auto appraisal = tpm::AppraiseQuote(ak->get(), *msg, *sig, *pcrs, options);
+  if (!appraisal.ok()) return fail(appraisal.status());
+  return PrintVerdict(appraisal->verdict, json);
 }
 
 // ---- tpm hcl-report -------------------------------------------------------------------------
@@ -295,213 +268,7 @@ int TpmHclReport(Args args) {
   return kExitOk;
 }
 
-// ---- eventlog replay ------------------------------------------------------------------------
-
-int EventlogReplay(Args args) {
-  bool ccel = false, json = false;
-  std::vector<std::string> files;
-  ArgParser parser("cvmctl eventlog replay", "FILE [--ccel] [--json]",
-                   "Replays a TCG PC Client event log (crypto-agile or legacy SHA-1) into PCR\n"
-                   "values per bank, or with --ccel a TDX CC event log into RTMR0-3 (SHA-384,\n"
-                   "log index 1-4). FILE '-' reads stdin.");
-  parser.Flag("ccel", 0, "the log is a TDX CCEL: replay into RTMRs", &ccel);
-  parser.Flag("json", 0, "print {\"banks\": {...}, \"events\": N} (--ccel: {\"rtmr\": ...})",
-              &json);
-  parser.Positionals("FILE", 1, 1, &files);
-  if (auto code = parser.Parse(args)) return *code;
-  auto data = ReadInput(files[0]);
-  if (!data.ok()) return Fail(data.status());
-  auto log = tcg::ParseEventLog(*data);
-  if (!log.ok()) return Fail(log.status().WithContext(files[0]));
-  const size_t events = log->events.size();
-  tcg::Registers regs = tcg::Replay(*log, ccel ? tcg::ReplayMode::kCcel : tcg::ReplayMode::kTpm);
-  if (ccel) {
-    // CC MR index 0 is MRTD (measured by the TDX module, not replayable); 1..4 are RTMR0..3.
-    Json rtmr = Json::object();
-    auto bank = regs.find(tcg::kAlgSha384);
-    if (bank != regs.end()) {
-      for (const auto& [index, value] : bank->second) {
-        if (index >= 1 && index <= 4) rtmr[std::to_string(index - 1)] = HexEncode(value);
-      }
-    }
-    if (json) {
-      PrintJson(Json{{"rtmr", rtmr}, {"events", events}});
-    } else {
-      for (const auto& [index, value] : rtmr.items()) {
-        std::printf("RTMR%s: %s\n", index.c_str(), value.get<std::string>().c_str());
-      }
-      std::printf("events: %zu\n", events);
-    }
-    return kExitOk;
-  }
-  Json banks = Json::object();
-  for (const auto& [alg_id, registers] : regs) {
-    Json b = Json::object();
-    for (const auto& [index, value] : registers) b[std::to_string(index)] = HexEncode(value);
-    banks[tcg::TpmAlgName(alg_id)] = b;
-  }
-  if (json) {
-    PrintJson(Json{{"banks", banks}, {"events", events}});
-  } else {
-    for (const auto& [bank, registers] : banks.items()) {
-      for (const auto& [index, value] : registers.items()) {
-        std::printf("%s PCR %s: %s\n", bank.c_str(), index.c_str(),
-                    value.get<std::string>().c_str());
-      }
-    }
-    std::printf("events: %zu\n", events);
-  }
-  return kExitOk;
-}
-
-// ---- Azure HCL report -----------------------------------------------------------------------
-
-Json HclJson(const tpm::HclReport& r) {
-  Json j;
-  j["tee"] = r.type == tpm::HclReportType::kSnp ? "az-snp-vtpm" : "az-tdx-vtpm";
-  j["hcl_version"] = r.version;
-  j["report_size"] = r.report_size;
-  j["request_type"] = r.request_type;
-  j["status"] = r.status;
-  j["report_type"] = tpm::HclReportTypeName(r.type);
-  j["igvm_data_size"] = r.igvm_data_size;
-  j["igvm_version"] = r.igvm_version;
-  j["claims_hash"] = std::string(DigestName(r.claims_hash));
-  j["runtime_claims"] =
-      Json::parse(r.runtime_claims.begin(), r.runtime_claims.end(), nullptr, false);
-  auto ak = PublicKeyToPem(r.ak_pub.get());
-  if (ak.ok()) j["ak_pub_pem"] = *ak;
-  if (r.user_data) j["user_data"] = HexEncode(*r.user_data);
-  return j;
-}
-
 }  // namespace
-
-int ShowAzureHcl(ByteSpan data, const ShowOptions& options) {
-  auto r = tpm::ParseHclReport(data);
-  if (!r.ok()) return Fail(r.status());
-  if (options.json) {
-    Json j = HclJson(*r);
-    if (r->type == tpm::HclReportType::kSnp) {
-      auto report = snp::ParseReport(r->hardware_report);
-      if (!report.ok()) return Fail(report.status().WithContext("HCL report: SNP report"));
-      j["hardware_report"] = snp::ReportToJson(*report, snp::Product::kUnknown);
-    } else {
-      j["td_report"] = HexEncode(r->hardware_report);
-    }
-    PrintJson(j);
-    return kExitOk;
-  }
-  std::printf("Azure HCL report (tee %s)\n",
-              r->type == tpm::HclReportType::kSnp ? "az-snp-vtpm" : "az-tdx-vtpm");
-  std::printf("  version: %u\n  report_size: %u\n  request_type: %u\n  status: %u\n", r->version,
-              r->report_size, r->request_type, r->status);
-  std::printf("  hardware report: %s (%zu bytes)\n", tpm::HclReportTypeName(r->type),
-              r->hardware_report.size());
-  std::printf("  claims hash: %s\n  report_data: %s\n",
-              std::string(DigestName(r->claims_hash)).c_str(),
-              HexEncode(tpm::HclReportData(*r)).c_str());
-  if (r->user_data) std::printf("  user-data: %s\n", HexEncode(*r->user_data).c_str());
-  std::printf("runtime claims:\n%s\n", HclJson(*r)["runtime_claims"].dump(2).c_str());
-  std::fflush(stdout);
-  return r->type == tpm::HclReportType::kSnp ? ShowSnpReport(r->hardware_report, options)
-                                             : ShowTdReport(r->hardware_report, options);
-}
-
-int VerifyAzureHcl(ByteSpan data, const VerifyOptions& options) {
-  auto r = tpm::ParseHclReport(data);
-  if (!r.ok()) return Fail(r.status());
-  if (r->type != tpm::HclReportType::kSnp) {
-    return Fail(Unsupported(
-        "Azure TDX HCL report: its TDREPORT is MAC'ed, not signed; verify the TD quote from "
-        "IMDS instead"));
-  }
-  // 1. The hardware report is genuine (the SNP module's verification).
-  auto certs = ReadCertificates(options.certs);
-  if (!certs.ok()) return Fail(certs.status());
-  auto roots = ReadCertificates(options.roots);
-  if (!roots.ok()) return Fail(roots.status());
-  if (certs->empty()) {
-    return Fail(
-        InvalidInput("--cert is required: the VCEK (and ASK/ARK) of the HCL's SNP "
-                     "report, e.g. from the Azure IMDS or AMD KDS"));
-  }
-  snp::VerifyOptions snp_options;
-  snp_options.certs = std::move(*certs);
-  snp_options.roots = std::move(*roots);
-  if (options.at) snp_options.at = *options.at;
-  auto verified = snp::VerifyReport(r->hardware_report, snp_options);
-  if (!verified.ok()) return Fail(verified.status().WithContext("HCL report: SNP report"));
-  // 2. The runtime claims (and the AK in them) are the ones the hardware report vouches for.
-  Status binding = tpm::VerifyHclBinding(*r);
-  if (!binding.ok()) return Fail(binding);
-  // 3. The TPM quote is signed by that AK over the PCRs it comes with.
-  std::optional<tpm::Attest> quote;
-  if (!options.tpm_quote.empty()) {
-    auto json = ReadInput(options.tpm_quote);
-    if (!json.ok()) return Fail(json.status());
-    auto q = tpm::ParseAzureTpmQuote(AsChars(*json));
-    if (!q.ok()) return Fail(q.status().WithContext(options.tpm_quote));
-    std::optional<Bytes> nonce;
-    if (!options.nonce.empty()) {
-      auto n = ParseNonce(options.nonce);
-      if (!n.ok()) return Fail(n.status());
-      nonce = std::move(*n);
-    }
-    auto a = tpm::VerifyAzureTpmQuote(*r, *q, nonce ? std::optional<ByteSpan>(*nonce) : std::nullopt);
-    if (!a.ok()) return Fail(a.status());
-    quote = std::move(*a);
-  }
-  // Validation (expected values), reported after verification.
-  Status valid;
-  if (!options.policy.empty()) {
-    auto policy = snp::LoadPolicyFile(options.policy);
-    if (!policy.ok()) return Fail(policy.status().WithContext(options.policy));
-    valid = snp::ValidateReport(verified->report, verified->product, *policy);
-  }
-  if (options.json) {
-    Json j;
-    j["tee"] = "az-snp-vtpm";
-    j["verified"] = true;
-    j["hardware_report"] = "verified";
-    j["product"] = std::string(snp::ProductName(verified->product));
-    j["claims_binding"] = "verified";
-    if (quote) {
-      j["tpm_quote"] = {{"verified", true},
-                        {"pcr_selection", tpm::FormatPcrSelection(quote->pcr_selection)},
-                        {"nonce", HexEncode(quote->extra_data)},
-                        {"nonce_checked", !options.nonce.empty()}};
-    }
-    if (!options.policy.empty()) {
-      j["valid"] = valid.ok();
-      if (!valid.ok()) j["violations"] = valid.ToString();
-    }
-    // The same result shape as the other TEEs: verified, tee, reasons, report.
-    j["verified"] = valid.ok();
-    j["reasons"] = valid.ok() ? Json::array() : Json::array({valid.ToString()});
-    j["report"] = HclJson(*r);
-    PrintJson(j);
-  } else {
-    std::printf("hardware report: SNP (%s), verified with the VCEK chain\n",
-                std::string(snp::ProductName(verified->product)).c_str());
-    std::printf("claims binding: REPORT_DATA = %s(runtime claims): ok\n",
-                std::string(DigestName(r->claims_hash)).c_str());
-    if (quote) {
-      std::printf("TPM quote: verified with HCLAkPub over %s\n",
-                  tpm::FormatPcrSelection(quote->pcr_selection).c_str());
-      if (options.nonce.empty()) {
-        std::printf("TPM quote nonce (extraData, not checked: pass --nonce): %s\n",
-                    HexEncode(quote->extra_data).c_str());
-      } else {
-        std::printf("TPM quote nonce: matches --nonce\n");
-      }
-    }
-    if (!options.policy.empty() && valid.ok()) std::printf("policy: ok\n");
-    std::printf("verified\n");
-  }
-  if (!valid.ok()) return Fail(valid);
-  return kExitOk;
-}
 
 int RunTpm(Args args) {
   static constexpr const char* kUsage =
@@ -519,17 +286,6 @@ int RunTpm(Args args) {
   if (args[0] == "verify") return TpmVerify(args.subspan(1));
   if (args[0] == "hcl-report") return TpmHclReport(args.subspan(1));
   std::fprintf(stderr, "cvmctl: unknown tpm command '%s'\n%s", args[0].c_str(), kUsage);
-  return kExitUsage;
-}
-
-int RunEventlog(Args args) {
-  static constexpr const char* kUsage = "Usage: cvmctl eventlog replay FILE [--ccel] [--json]\n";
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? kExitUsage : kExitOk;
-  }
-  if (args[0] == "replay") return EventlogReplay(args.subspan(1));
-  std::fprintf(stderr, "cvmctl: unknown eventlog command '%s'\n%s", args[0].c_str(), kUsage);
   return kExitUsage;
 }
 

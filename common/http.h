@@ -50,7 +50,8 @@ class HttpClient {
   virtual ~HttpClient() = default;
   // Returns the response for any HTTP status; fails only when no response was received
   // (kUnavailable: connection, kDeadlineExceeded: timeout, kInvalidInput: bad URL or a response
-  // over max_response_bytes). Thread-compatible: one request at a time per client.
+  // over max_response_bytes); the error message names the URL, so callers need not repeat it.
+  // Thread-compatible: one request at a time per client.
   virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
 };
 

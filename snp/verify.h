@@ -22,8 +22,9 @@ struct VerifyOptions {
   // Trust anchors. Empty: the built-in AMD ARK of the report's product (roots.h). A caller that
   // names roots (e.g. a simulated ARK) replaces the built-in ones entirely.
   std::vector<Certificate> roots;
-  // The time at which certificate validity (and CRL freshness) is evaluated.
-  TimePoint at = std::chrono::system_clock::now();
+  // REQUIRED: the time at which certificate validity (and CRL freshness) is evaluated, taken
+  // from a Clock (common/clock.h). No default: the epoch makes every certificate not yet valid.
+  TimePoint at{};
   // CRLs (AMD KDS /crl) to check the chain against. Empty: no revocation check.
   std::vector<Crl> crls;
   // The product when the report does not say (version 2 reports). kUnknown: taken from the

@@ -32,8 +32,21 @@ Result<CcelTable> ParseCcelTable(ByteSpan data) {
 Result<CcelReplay> ReplayCcel(ByteSpan log) {
   auto parsed = tcg::ParseEventLog(log);
   if (!parsed.ok()) return parsed.status().WithContext("ccel");
+  // A CCEL carries SHA-384 digests only; anything else is another kind of log (a TPM's), whose
+  // PCR indices would be misread as RTMRs.
+  std::string others;
   bool sha384 = false;
-  for (const auto& a : parsed->algorithms) sha384 |= a.alg_id == tcg::kAlgSha384;
+  for (const auto& a : parsed->algorithms) {
+    if (a.alg_id == tcg::kAlgSha384) {
+      sha384 = true;
+    } else {
+      others += (others.empty() ? "" : ", ") + tcg::TpmAlgName(a.alg_id);
+    }
+  }
+  if (!others.empty()) {
+    return InvalidInput("not a TDX CC event log: it has " + others +
+                        " digests, where a CCEL has SHA-384 only (a TPM event log?)");
+  }
   if (!sha384) return InvalidInput("ccel: the log has no SHA-384 digests");
   tcg::Registers regs = tcg::Replay(*parsed, tcg::ReplayMode::kCcel);
   CcelReplay out;

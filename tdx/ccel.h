@@ -41,8 +41,9 @@ struct CcelReplay {
   size_t events = 0;             // measured events (EV_NO_ACTION and the header excluded)
 };
 
-// Parses a CCEL log area and replays it. kInvalidInput for a malformed log or one without a
-// SHA-384 bank.
+// Parses a CCEL log area and replays it. kInvalidInput for a malformed log, and "not a TDX CC
+// event log" for one whose digests are not SHA-384 only (a TPM event log has SHA-1/SHA-256
+// banks).
 Result<CcelReplay> ReplayCcel(ByteSpan log);
 
 // Compares the replayed RTMRs with the quote's. kRejected listing every RTMR that differs.

@@ -29,7 +29,8 @@ Result<HttpResponse> Get(HttpClient& http, const std::string& url) {
   HttpRequest req;
   req.url = url;
   auto resp = http.Send(req);
-  if (!resp.ok()) return resp.status().WithContext("GET " + url);
+  // The HTTP client's error names the URL already (http.h).
+  if (!resp.ok()) return resp.status().WithContext("Intel PCS");
   if (resp->status != 200) {
     return Unavailable("GET " + url + ": HTTP " + std::to_string(resp->status));
   }

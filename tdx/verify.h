@@ -15,8 +15,9 @@ struct QuoteVerifyOptions {
   // Trust anchors for the PCK chain. Empty: the built-in Intel SGX Root CA only. A simulated root
   // is trusted only when a caller names it here.
   std::vector<Certificate> roots;
-  // The time at which certificate validity (and CRL freshness) is evaluated.
-  TimePoint at = std::chrono::system_clock::now();
+  // REQUIRED: the time at which certificate validity (and CRL freshness) is evaluated, taken
+  // from a Clock (common/clock.h). No default: the epoch makes every certificate not yet valid.
+  TimePoint at{};
   // CRLs for the PCK chain (Intel SGX Root CA CRL, PCK Platform/Processor CA CRL). Empty: no
   // revocation check (collateral.h supplies them after verifying them).
   std::vector<Crl> crls;

@@ -177,6 +177,15 @@ Result<Attest> VerifyQuoteImpl(const EVP_PKEY* ak, ByteSpan attest, const TpmSig
         "quote: extraData does not equal the expected nonce (a replayed or foreign "
         "quote)");
   }
+  // Values the quote does not cover prove nothing; a caller handed them could mistake them for
+  // attested ones, so they are refused rather than ignored.
+  std::vector<std::string> outside = PcrsOutsideSelection(a.pcr_selection, pcrs);
+  if (!outside.empty()) {
+    std::string list;
+    for (const auto& p : outside) list += (list.empty() ? "" : ", ") + p;
+    return Rejected("quote: PCR values given for " + list + ", outside the quoted selection " +
+                    FormatPcrSelection(a.pcr_selection) + " (the quote does not cover them)");
+  }
   auto digest = PcrCompositeDigest(signature.hash, a.pcr_selection, pcrs);
   if (!digest.ok()) return digest.status().WithContext("quote");
   if (*digest != a.pcr_digest) {

@@ -67,9 +67,11 @@ Result<TpmSignature> ParseTpmSignature(ByteSpan data);
 Status VerifyAttestSignature(const EVP_PKEY* ak, ByteSpan attest, const TpmSignature& signature);
 
 // Full verification of a quote: the AK signature, then the structure, then extraData == `nonce`,
-// then that the PCR digest equals the hash (with the signature's hash algorithm) of the values in
-// `pcrs` for the quoted selection. Returns the parsed attestation on success; kRejected naming
-// the first failed check; kInvalidInput for malformed bytes or missing PCR values.
+// then that `pcrs` holds no value outside the quoted selection (kRejected: a value the quote does
+// not cover proves nothing and is refused, not ignored), then that the PCR digest equals the hash
+// (with the signature's hash algorithm) of the values in `pcrs` for the quoted selection. Returns
+// the parsed attestation on success; kRejected naming the first failed check; kInvalidInput for
+// malformed bytes or missing PCR values.
 Result<Attest> VerifyQuote(const EVP_PKEY* ak, ByteSpan attest, const TpmSignature& signature,
                            ByteSpan nonce, const PcrValues& pcrs);
 // VerifyQuote without the nonce check, for a caller that has no expected nonce (e.g. showing

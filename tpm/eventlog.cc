@@ -19,6 +19,27 @@ Status Violations(const std::vector<std::string>& problems, std::string_view wha
 
 }  // namespace
 
+Result<tcg::EventLog> ParseTpmEventLog(ByteSpan data) {
+  // The first event always has the legacy header (the Spec ID event of a crypto-agile log is one
+  // too): PCR index, event type, SHA-1 digest, event size.
+  constexpr size_t kHeader = 4 + 4 + 20 + 4;
+  if (data.size() < kHeader) {
+    return InvalidInput("not a TCG event log: " + std::to_string(data.size()) +
+                        " bytes, shorter than one event header (32)");
+  }
+  const uint32_t pcr = LoadLe32(data, 0);
+  const uint32_t size = LoadLe32(data, 28);
+  if (pcr > kMaxPcr) {
+    return InvalidInput("not a TCG event log: the first event would extend PCR " +
+                        std::to_string(pcr) + " (PCRs are 0-23)");
+  }
+  if (size > data.size() - kHeader) {
+    return InvalidInput("not a TCG event log: the first event claims " + std::to_string(size) +
+                        " bytes of data, more than the file's " + std::to_string(data.size()));
+  }
+  return tcg::ParseEventLog(data);
+}
+
 PcrValues ReplayPcrs(const tcg::EventLog& log) {
   PcrValues out;
   for (const auto& [alg_id, registers] : tcg::Replay(log, tcg::ReplayMode::kTpm)) {

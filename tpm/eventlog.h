@@ -17,6 +17,13 @@ inline constexpr const char* kLinuxEventLogPath =
 // kernel exposes none, kPermissionDenied when not allowed.
 Result<Bytes> ReadLinuxEventLog(const std::string& path = kLinuxEventLogPath);
 
+// Parses a TPM measured-boot event log (TCG PC Client: crypto-agile or legacy SHA-1). What is
+// evidently not one is named as such before parsing, so a random file is not reported as
+// "truncated": kInvalidInput "not a TCG event log: ..." when the first event's header (u32 PCR
+// index, u32 type, 20-byte digest, u32 size) names a PCR above 23 or holds more data than the
+// file; otherwise the parser's error (tcg_eventlog.h).
+Result<tcg::EventLog> ParseTpmEventLog(ByteSpan data);
+
 // The replayed TPM PCRs (ReplayMode::kTpm) as PcrValues; banks we do not hash (SM3) are left out.
 PcrValues ReplayPcrs(const tcg::EventLog& log);
 

@@ -190,4 +190,27 @@ Result<PcrValues> PcrValuesFromJson(std::string_view json) {
   return out;
 }
 
+bool SelectionContains(const PcrSelection& selection, DigestAlg alg, uint32_t index) {
+  for (const PcrBank& bank : selection.banks) {
+    if (bank.alg != alg) continue;
+    for (uint32_t p : bank.pcrs) {
+      if (p == index) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> PcrsOutsideSelection(const PcrSelection& selection,
+                                              const PcrValues& values) {
+  std::vector<std::string> out;
+  for (const auto& [alg, bank] : values) {
+    for (const auto& [index, value] : bank) {
+      if (!SelectionContains(selection, alg, index)) {
+        out.push_back(std::string(DigestName(alg)) + ":" + std::to_string(index));
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace cvm::tpm

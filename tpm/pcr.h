@@ -38,6 +38,11 @@ Result<PcrSelection> ParsePcrSelection(std::string_view text);
 std::string FormatPcrSelection(const PcrSelection& selection);
 // sha256:0-15, the default quote selection.
 PcrSelection DefaultPcrSelection();
+// True when `selection` has PCR `index` of bank `alg`.
+bool SelectionContains(const PcrSelection& selection, DigestAlg alg, uint32_t index);
+// The PCRs of `values` that `selection` does not have, as "sha256:7" each (empty: none).
+std::vector<std::string> PcrsOutsideSelection(const PcrSelection& selection,
+                                              const PcrValues& values);
 
 // The TPM algorithm identifier of a bank (TPM_ALG_SHA256 = 0x000B...), and back; the reverse
 // returns kUnsupported for algorithms we do not handle.

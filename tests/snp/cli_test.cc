@@ -48,8 +48,9 @@ TEST_CASE("cvmctl report show --json prints the ABI fields of a real Genoa repor
 }
 
 TEST_CASE("cvmctl verify accepts every real report with its chain and AMD's roots") {
+  // The milan-v2 guest runs with DEBUG set: only --allow-debug accepts it.
   CHECK(Cvmctl({"verify", Vec("milan-v2/report.bin"), "--cert", Vec("milan-v2/vcek.der"), "--cert",
-                Vec("milan-v2/ask_ark.pem"), kAt})
+                Vec("milan-v2/ask_ark.pem"), kAt, "--allow-debug"})
             .exit_code == 0);
   CHECK(Cvmctl({"verify", Vec("genoa-v3/report.bin"), "--cert", Vec("genoa-v3/vcek.pem"), "--cert",
                 Vec("genoa-v3/ask.pem"), "--cert", Vec("genoa-v3/ark.pem"), kAt})
@@ -57,13 +58,15 @@ TEST_CASE("cvmctl verify accepts every real report with its chain and AMD's root
 }
 
 TEST_CASE("cvmctl verify --json reports verified, the product and the fields") {
-  auto r = Cvmctl(
-      {"verify", "--json", Vec("milan-v2/report.bin"), "--cert", Vec("milan-v2/vcek.der"), kAt});
+  auto r = Cvmctl({"verify", "--json", Vec("milan-v2/report.bin"), "--cert",
+                   Vec("milan-v2/vcek.der"), kAt, "--allow-debug"});
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["verified"] == true);
   CHECK(j["tee"] == "snp");
   CHECK(j["reasons"].empty());
+  CHECK(j["product"] == "Milan");
+  CHECK(!j["notes"].empty());  // DEBUG allowed, no CRL
   CHECK(j["report"]["product"] == "Milan");
   CHECK(j["report"]["report_data"].get<std::string>().rfind("0102030405", 0) == 0);
 }
@@ -108,11 +111,83 @@ TEST_CASE("cvmctl verify rejects a chain for another product and an expired VCEK
 }
 
 TEST_CASE("cvmctl verify applies a policy and lists every violation (exit 1)") {
-  auto r = Cvmctl({"verify", Vec("milan-v2/report.bin"), "--cert", Vec("milan-v2/vcek.der"), kAt,
-                   "--policy", cvm::testing::SourceDir() + "/config/policy-snp.example.yaml"});
+  auto r =
+      Cvmctl({"verify", Vec("milan-v2/report.bin"), "--cert", Vec("milan-v2/vcek.der"), kAt,
+              "--policy", cvm::testing::SourceDir() + "/config/policy-snp.example.yaml", "--json"});
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find("4 violation") != std::string::npos);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["genuine"] == true);
+  CHECK(j["reasons"].size() == 4);
   CHECK(r.err.find("DEBUG") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify refuses a DEBUG guest without any policy (exit 1)") {
+  auto r = Cvmctl({"verify", Vec("milan-v2/report.bin"), "--cert", Vec("milan-v2/vcek.der"), kAt});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("DEBUG") != std::string::npos);
+  CHECK(r.out.find("REJECTED") == 0);
+}
+
+TEST_CASE("cvmctl verify rejects a --product that contradicts the report (exit 1)") {
+  auto r = Cvmctl({"verify", Vec("genoa-v3/report.bin"), "--cert", Vec("genoa-v3/vcek.pem"), kAt,
+                   "--product", "Milan"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("Milan") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify refuses options that do not apply to an SNP report (exit 2)") {
+  for (std::vector<std::string> extra :
+       {std::vector<std::string>{"--collateral", Vec("genoa-v3/ark.pem")},
+        std::vector<std::string>{"--no-collateral"},
+        std::vector<std::string>{"--tpm-quote", Vec("genoa-v3/ark.pem")}}) {
+    std::vector<std::string> args = {"verify", Vec("genoa-v3/report.bin"), "--cert",
+                                     Vec("genoa-v3/vcek.pem"), kAt};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = Cvmctl(args);
+    INFO(extra[0]);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(extra[0] + " does not apply") != std::string::npos);
+  }
+}
+
+TEST_CASE("cvmctl verify --json prints one JSON object for every outcome") {
+  cvm::testing::TempDir dir;
+  auto missing = Cvmctl({"verify", "/nonexistent/report.bin", "--json"});
+  CHECK(missing.exit_code == 2);
+  auto j = nlohmann::json::parse(missing.out);
+  CHECK(j["verified"] == false);
+  CHECK(j["error"]["code"] == "not found");
+  auto directory = Cvmctl({"verify", dir.path(), "--json"});
+  CHECK(directory.exit_code == 2);
+  CHECK(nlohmann::json::parse(directory.out)["reasons"][0].get<std::string>().find("directory") !=
+        std::string::npos);
+  auto bad_at = Cvmctl({"verify", Vec("genoa-v3/report.bin"), "--at", "yesterday", "--json"});
+  CHECK(bad_at.exit_code == 2);
+  CHECK(nlohmann::json::parse(bad_at.out)["verified"] == false);
+}
+
+TEST_CASE("cvmctl verify of a directory is unusable input (exit 2)") {
+  cvm::testing::TempDir dir;
+  auto r = Cvmctl({"verify", dir.path()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("is a directory") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify --log-level debug logs each verification step") {
+  auto r = cvm::testing::Run({cvm::testing::BinaryDir() + "/cli/cvmctl", "--log-level", "debug",
+                              "verify", Vec("genoa-v3/report.bin"), "--cert",
+                              Vec("genoa-v3/vcek.pem"), kAt});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("snp: verifying the chain") != std::string::npos);
+  CHECK(r.err.find("snp: genuine") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify prints a short summary: verdict, TEE, TCB, measurement") {
+  auto r = Cvmctl({"verify", Vec("genoa-v3/report.bin"), "--cert", Vec("genoa-v3/vcek.pem"), kAt});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("verified: AMD SEV-SNP report (Genoa)\n", 0) == 0);
+  CHECK(r.out.find("  measurement: 5feee30d") != std::string::npos);
+  CHECK(r.out.find("  tcb: ") != std::string::npos);
 }
 
 TEST_CASE("cvmctl verify without certificates offline says how to get them (exit 2)") {
@@ -122,6 +197,18 @@ TEST_CASE("cvmctl verify without certificates offline says how to get them (exit
                               Vec("genoa-v3/report.bin"), kAt});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--fetch") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify --fetch that cannot reach AMD KDS says the fetch failed (exit 3)") {
+  cvm::testing::TempDir dir;
+  // A proxy that refuses connections: curl fails at once, as it would offline.
+  auto r = cvm::testing::Run({"/usr/bin/env", "CVM_KDS_CACHE=" + dir.path(),
+                              "https_proxy=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9",
+                              cvm::testing::BinaryDir() + "/cli/cvmctl", "verify",
+                              Vec("genoa-v3/report.bin"), kAt, "--fetch"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("fetching the VCEK from AMD KDS failed") != std::string::npos);
+  CHECK(r.err.find("give --cert") == std::string::npos);
 }
 
 TEST_CASE("A simulated SNP verifies with --root naming its ARK and never with AMD's roots") {
@@ -162,6 +249,24 @@ TEST_CASE("cvmctl sim init refuses a malformed --tcb before generating keys (exi
   auto r = Cvmctl({"sim", "init", dir.File("s"), "--tee", "snp", "--tcb", "snp=300"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("0..255") != std::string::npos);
+}
+
+TEST_CASE("cvmctl sim init refuses to overwrite a state directory unless --force") {
+  cvm::testing::TempDir dir;
+  std::string sim = dir.File("s");
+  REQUIRE(Cvmctl({"sim", "init", sim, "--tee", "snp"}).exit_code == 0);
+  auto again = Cvmctl({"sim", "init", sim, "--tee", "snp"});
+  CHECK(again.exit_code == 2);
+  CHECK(again.err.find("--force") != std::string::npos);
+  CHECK(Cvmctl({"sim", "init", sim, "--tee", "snp", "--force"}).exit_code == 0);
+}
+
+TEST_CASE("cvmctl sim init --help shows every documented option") {
+  auto r = Cvmctl({"sim", "init", "--help"});
+  CHECK(r.exit_code == 0);
+  for (const char* option : {"--product", "--report-version", "--chip-id", "--tcb", "--force"}) {
+    CHECK(r.out.find(option) != std::string::npos);
+  }
 }
 
 TEST_CASE("cvmctl sim report refuses report data over 64 bytes (exit 2)") {
@@ -255,9 +360,9 @@ namespace cvm::snp {
 namespace {
 
 TEST_CASE("cvmctl verify --product names the product of a version 2 report and refuses a wrong one") {
-  std::vector<std::string> base = {"verify", Vec("milan-v2/report.bin"), "--cert",
-                                   Vec("milan-v2/vcek.der"), "--cert", Vec("milan-v2/ask_ark.pem"),
-                                   kAt};
+  std::vector<std::string> base = {
+      "verify", Vec("milan-v2/report.bin"),  "--cert", Vec("milan-v2/vcek.der"),
+      "--cert", Vec("milan-v2/ask_ark.pem"), kAt,      "--allow-debug"};
   auto milan = base, genoa = base, bogus = base;
   milan.insert(milan.end(), {"--product", "Milan"});
   genoa.insert(genoa.end(), {"--product", "Genoa"});

@@ -42,7 +42,7 @@ TEST_CASE("cvmctl tpm quote writes files that tpm2_checkquote and cvmctl tpm ver
   auto verify = testing::Run({Cvmctl(), "tpm", "verify", out, "--nonce", kNonce});
   INFO(verify.err);
   CHECK(verify.exit_code == 0);
-  CHECK(verify.out.find("quote: verified") != std::string::npos);
+  CHECK(verify.out.find("verified: TPM quote") == 0);
   auto pcrs = ParseJson(std::string(AsChars(*ReadFile(out + "/pcrs.json"))));
   CHECK(pcrs["sha256"].size() == 3);
 }
@@ -65,7 +65,52 @@ TEST_CASE("cvmctl tpm verify rejects another nonce and PCRs that differ from the
   auto expected = testing::Run({Cvmctl(), "tpm", "verify", out, "--nonce", kNonce,
                                 "--expected-pcrs", out + "/pcrs.json", "--json"});
   CHECK(expected.exit_code == 0);
-  CHECK(ParseJson(expected.out)["valid"] == true);
+  CHECK(ParseJson(expected.out)["verified"] == true);
+}
+
+TEST_CASE("cvmctl tpm verify refuses PCR values the quote does not cover") {
+  auto swtpm = testing::Swtpm::Start();
+  REQUIRE(swtpm);
+  testing::TempDir dir;
+  std::string out = dir.File("q");
+  REQUIRE(testing::Run({Cvmctl(), "tpm", "quote", "--nonce", kNonce, "--pcrs", "sha256:0", "--tcti",
+                        swtpm->tcti(), "--out-dir", out})
+              .exit_code == 0);
+  // A forged sha256:7 added to pcrs.json and, with the same value, to the expected PCRs.
+  auto pcrs = ParseJson(std::string(AsChars(*ReadFile(out + "/pcrs.json"))));
+  pcrs["sha256"]["7"] = std::string(64, 'a');
+  REQUIRE(WriteFileAtomic(out + "/pcrs.json", pcrs.dump()).ok());
+  nlohmann::json want;
+  want["sha256"]["7"] = std::string(64, 'a');
+  REQUIRE(WriteFileAtomic(dir.File("want.json"), want.dump()).ok());
+  auto r = testing::Run({Cvmctl(), "tpm", "verify", out, "--nonce", kNonce, "--expected-pcrs",
+                         dir.File("want.json"), "--json"});
+  CHECK(r.exit_code == 1);
+  auto j = ParseJson(r.out);
+  CHECK(j["verified"] == false);
+  CHECK(j["reasons"][0].get<std::string>().find("outside the quoted selection") !=
+        std::string::npos);
+}
+
+TEST_CASE("cvmctl tpm verify refuses expected PCRs and event-log PCRs outside the selection") {
+  auto swtpm = testing::Swtpm::Start();
+  REQUIRE(swtpm);
+  testing::TempDir dir;
+  std::string out = dir.File("q");
+  REQUIRE(testing::Run({Cvmctl(), "tpm", "quote", "--nonce", kNonce, "--pcrs", "sha256:0", "--tcti",
+                        swtpm->tcti(), "--out-dir", out})
+              .exit_code == 0);
+  nlohmann::json want;
+  want["sha256"]["7"] = std::string(64, 'a');
+  REQUIRE(WriteFileAtomic(dir.File("want.json"), want.dump()).ok());
+  auto expected = testing::Run({Cvmctl(), "tpm", "verify", out, "--nonce", kNonce,
+                                "--expected-pcrs", dir.File("want.json")});
+  CHECK(expected.exit_code == 1);
+  CHECK(expected.err.find("sha256:7 is not in the quoted selection") != std::string::npos);
+  auto log = testing::Run({Cvmctl(), "tpm", "verify", out, "--nonce", kNonce, "--eventlog",
+                           Vector("tpm/rhel8-uefi.bin")});
+  CHECK(log.exit_code == 1);
+  CHECK(log.err.find("the event log extends sha256:1, which the quote") != std::string::npos);
 }
 
 TEST_CASE("cvmctl tpm verify --eventlog accepts PCRs that the event log accounts for") {
@@ -76,11 +121,13 @@ TEST_CASE("cvmctl tpm verify --eventlog accepts PCRs that the event log accounts
     REQUIRE(tpm.ok());
     auto log = tcg::ParseEventLog(testing::ReadData("vectors/tpm/rhel8-uefi.bin"));
     REQUIRE(log.ok());
-    REQUIRE(testing::ReplayIntoTpm(**tpm, *log, 1, 9).ok());
+    // Every PCR the log extends (0-9 and 14) must be quoted; the log has no StartupLocality
+    // event, so PCR0 starts at zero like swtpm's.
+    REQUIRE(testing::ReplayIntoTpm(**tpm, *log, 0, 14).ok());
   }  // swtpm serves one connection at a time: close ours before cvmctl connects
   testing::TempDir dir;
   std::string out = dir.File("q");
-  REQUIRE(testing::Run({Cvmctl(), "tpm", "quote", "--nonce", kNonce, "--pcrs", "sha256:1-9",
+  REQUIRE(testing::Run({Cvmctl(), "tpm", "quote", "--nonce", kNonce, "--pcrs", "sha256:0-9,14",
                         "--ak-alg", "rsa", "--tcti", swtpm->tcti(), "--out-dir", out})
               .exit_code == 0);
   auto r = testing::Run({Cvmctl(), "tpm", "verify", out, "--nonce", kNonce, "--eventlog",
@@ -205,6 +252,20 @@ TEST_CASE("cvmctl eventlog replay refuses a file that is not an event log with e
   testing::TempDir dir;
   REQUIRE(WriteFileAtomic(dir.File("junk"), std::string("not an event log at all")).ok());
   CHECK(testing::Run({Cvmctl(), "eventlog", "replay", dir.File("junk")}).exit_code == 2);
+  // Random bytes are named for what they are not, not "truncated, need 1061326759 bytes".
+  Bytes random(4096);
+  for (size_t i = 0; i < random.size(); ++i) random[i] = static_cast<uint8_t>(i * 131 + 7);
+  REQUIRE(WriteFileAtomic(dir.File("random"), random).ok());
+  auto r = testing::Run({Cvmctl(), "eventlog", "replay", dir.File("random")});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("not a TCG event log") != std::string::npos);
+  CHECK(r.err.find("truncated") == std::string::npos);
+}
+
+TEST_CASE("cvmctl eventlog replay --ccel refuses a TPM event log") {
+  auto r = testing::Run({Cvmctl(), "eventlog", "replay", Vector("tpm/rhel8-uefi.bin"), "--ccel"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("not a TDX CC event log") != std::string::npos);
 }
 
 TEST_CASE("cvmctl verify checks the Azure HCL report, its claims binding and its TPM quote") {
@@ -215,9 +276,11 @@ TEST_CASE("cvmctl verify checks the Azure HCL report, its claims binding and its
   REQUIRE(r.exit_code == 0);
   auto j = ParseJson(r.out);
   CHECK(j["tee"] == "az-snp-vtpm");
-  CHECK(j["claims_binding"] == "verified");
-  CHECK(j["tpm_quote"]["verified"] == true);
-  CHECK(j["tpm_quote"]["nonce"] == HexEncode(AsBytes("challenge")));
+  CHECK(j["details"]["claims_binding"] == "verified");
+  CHECK(j["details"]["tpm_quote"]["verified"] == true);
+  CHECK(j["details"]["tpm_quote"]["nonce"] == HexEncode(AsBytes("challenge")));
+  CHECK(j["details"]["tpm_quote"]["nonce_checked"] == false);
+  CHECK(!j["notes"].empty());
   CHECK(j["verified"] == true);
   CHECK(j["reasons"].empty());
   CHECK(j["report"]["tee"] == "az-snp-vtpm");
@@ -233,7 +296,7 @@ TEST_CASE("cvmctl verify --nonce checks the Azure TPM quote's nonce") {
   auto ok = testing::Run(right);
   INFO(ok.err);
   REQUIRE(ok.exit_code == 0);
-  CHECK(ParseJson(ok.out)["tpm_quote"]["nonce_checked"] == true);
+  CHECK(ParseJson(ok.out)["details"]["tpm_quote"]["nonce_checked"] == true);
   auto bad = testing::Run(wrong);
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("nonce") != std::string::npos);
@@ -267,9 +330,31 @@ TEST_CASE("cvmctl verify rejects an Azure TPM quote with a changed PCR") {
 }
 
 TEST_CASE("cvmctl verify of an Azure HCL report without certificates exits 2") {
-  auto r = testing::Run({Cvmctl(), "verify", Vector("snp/azure-vtpm/hcl-report.bin")});
+  testing::TempDir dir;
+  auto r = testing::Run({"/usr/bin/env", "CVM_KDS_CACHE=" + dir.path(), Cvmctl(), "verify",
+                         Vector("snp/azure-vtpm/hcl-report.bin")});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--cert") != std::string::npos);
+}
+
+TEST_CASE("cvmctl verify applies --crl and --product to an Azure HCL report") {
+  testing::TempDir dir;
+  REQUIRE(WriteFileAtomic(dir.File("junk.crl"), std::string("not a CRL")).ok());
+  std::vector<std::string> base = {Cvmctl(), "verify", Vector("snp/azure-vtpm/hcl-report.bin"),
+                                   "--cert", Vector("snp/azure-vtpm/vcek_ask_ark.pem")};
+  auto crl = base, product = base, collateral = base;
+  crl.insert(crl.end(), {"--crl", dir.File("junk.crl")});
+  product.insert(product.end(), {"--product", "Genoa"});
+  collateral.insert(collateral.end(), {"--collateral", dir.File("junk.crl")});
+  auto c = testing::Run(crl);
+  CHECK(c.exit_code == 2);
+  CHECK(c.err.find("junk.crl") != std::string::npos);
+  auto p = testing::Run(product);
+  CHECK(p.exit_code == 1);
+  CHECK(p.err.find("Genoa") != std::string::npos);
+  auto x = testing::Run(collateral);
+  CHECK(x.exit_code == 2);
+  CHECK(x.err.find("--collateral does not apply") != std::string::npos);
 }
 
 TEST_CASE("cvmctl report show --json decodes the Azure HCL report and its SNP report") {

@@ -1,0 +1,87 @@
+// Appraising TPM evidence: a TPM2_Quote with its PCR values (and event log), and Azure's HCL
+// report with its TPM quote. The one entry point per kind of evidence that every front door
+// (cvmctl, the evidence bundle, the relying party) uses; each returns a Verdict
+// (common/verdict.h) with every reason.
+#pragma once
+
+#include <optional>
+
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "common/ossl.h"
+#include "common/tcg_eventlog.h"
+#include "common/verdict.h"
+#include "snp/appraise.h"
+#include "tpm/attest.h"
+#include "tpm/hcl.h"
+#include "tpm/pcr.h"
+
+namespace cvm::tpm {
+
+struct QuoteAppraiseOptions {
+  // REQUIRED: the nonce the quote's extraData must equal (empty: kInvalidInput; a quote is only
+  // fresh if it carries the verifier's nonce).
+  Bytes nonce;
+  // Expected PCR values. Empty: not checked. Every PCR named must be inside the quoted selection
+  // (a PCR the quote does not cover proves nothing) and have that value.
+  std::optional<PcrValues> expected_pcrs;
+  // The measured-boot event log to check the quoted PCRs against. nullptr: not checked. Every
+  // PCR the log extends, in every quoted bank, must be inside the quoted selection, and every
+  // quoted PCR must equal the log's replay (eventlog.h). Must outlive the call.
+  const tcg::EventLog* event_log = nullptr;
+};
+
+struct QuoteAppraisal {
+  Verdict verdict;               // tee "tpm"
+  std::optional<Attest> attest;  // set when verification held
+};
+
+// Appraises a quote. Steps, each logged at debug level:
+//  1. verification (attest.h VerifyQuote): AK signature, structure, extraData == nonce, and
+//     `pcrs` are exactly the quoted selection and digest to its pcrDigest (values outside the
+//     selection are refused). kRejected is a reason (not genuine); malformed input the Status;
+//  2. expected PCRs: each inside the selection and equal (every violation a reason);
+//  3. event log: the PCRs it extends inside the selection, then replay == quoted values.
+// The verdict carries the PCR digest as measurement, the nonce as report_data and details
+// {"pcr_selection", "pcrs"}.
+Result<QuoteAppraisal> AppraiseQuote(const EVP_PKEY* ak, ByteSpan attest,
+                                     const TpmSignature& signature, const PcrValues& pcrs,
+                                     const QuoteAppraiseOptions& options);
+
+struct AzureAppraiseOptions {
+  // The hardware (SNP) report's appraisal: certificates, roots, CRLs, KDS, product and expected
+  // values, with snp::Appraise's defaults (DEBUG and MIGRATE_MA refused).
+  snp::AppraiseOptions snp;
+  // The TPM quote Azure evidence carries. Empty: not checked, and the verdict notes it.
+  std::optional<AzureTpmQuote> tpm_quote;
+  // The nonce the TPM quote's extraData must equal. REQUIRED with tpm_quote unless
+  // ignore_nonce, which accepts any nonce (for examining someone else's evidence) and notes it.
+  std::optional<Bytes> nonce;
+  bool ignore_nonce = false;
+  // Expected PCR values of the TPM quote (as QuoteAppraiseOptions). REQUIRES tpm_quote.
+  std::optional<PcrValues> expected_pcrs;
+};
+
+struct AzureAppraisal {
+  Verdict verdict;                  // tee "az-snp-vtpm"
+  std::optional<HclReport> hcl;     // the parsed HCL report (its HCLAkPub is the vTPM's AK)
+  snp::Appraisal snp;               // the hardware report's own appraisal
+  std::optional<Attest> tpm_quote;  // set when the TPM quote verified
+};
+
+// Appraises an Azure HCL report (the vTPM NV index contents) at clock.Now(). Steps:
+//  1. parse (kInvalidInput / kUnsupported: the Status); a TDX HCL report is kUnsupported (its
+//     TDREPORT is MAC'ed, not signed: verify the TD quote instead);
+//  2. the SNP report (snp::Appraise with options.snp): its reasons become this verdict's;
+//  3. the claims binding: REPORT_DATA starts with H(runtime claims) (kRejected: a reason);
+//  4. with a TPM quote: signed by HCLAkPub over exactly its quoted PCRs, extraData == nonce
+//     (unless ignore_nonce), expected PCRs inside the selection and equal.
+// Option combinations that cannot apply (expected_pcrs or nonce without tpm_quote, a TPM quote
+// without nonce and without ignore_nonce) are kInvalidInput.
+Result<AzureAppraisal> AppraiseAzureHcl(ByteSpan hcl_bytes, const AzureAppraiseOptions& options,
+                                        const Clock& clock);
+
+// The HCL report's fields as `cvmctl report show --json` prints them.
+nlohmann::ordered_json HclToJson(const HclReport& report);
+
+}  // namespace cvm::tpm
