@@ -36,6 +36,11 @@ struct VerifyOptions {
   bool json = false;               // --json
 };
 
+// `cvmctl verify` for an evidence bundle, Trustee tee-evidence JSON (--tee KIND where the
+// content does not say) or an Azure TDX HCL report with --td-quote: verified through
+// evidence::VerifyBundle. nullopt when `args` name other evidence (the caller goes on).
+std::optional<int> VerifyBundleHook(Args args);
+
 int ShowSnpReport(ByteSpan data, const ShowOptions& options);
 int VerifySnpReport(ByteSpan data, const VerifyOptions& options);
 int ShowTdxQuote(ByteSpan data, const ShowOptions& options);
