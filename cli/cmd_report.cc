@@ -148,6 +148,8 @@ Status CheckVerifyOptions(EvidenceKind kind, const VerifyOptions& o) {
 }
 
 int RunVerify(Args args) {
+  // Bundles, Trustee tee-evidence and HCL + --td-quote go through evidence::VerifyBundle.
+  if (auto code = VerifyBundleHook(args)) return *code;
   VerifyOptions options;
   std::vector<std::string> files;
   std::string at;

@@ -61,6 +61,10 @@ Status CertHint(const Status& status, const VerifyOptions& options);
 Result<Bytes> ParseNonce(const std::string& hex);
 // The KDS cache: $CVM_KDS_CACHE, else $XDG_CACHE_HOME/cvm-agent/kds, else ~/.cache/cvm-agent/kds.
 std::string KdsCacheDir();
+// `cvmctl verify` for an evidence bundle, Trustee tee-evidence JSON (--tee KIND where the
+// content does not say) or an Azure TDX HCL report with --td-quote: verified through
+// evidence::VerifyBundle. nullopt when `args` name other evidence (the caller goes on).
+std::optional<int> VerifyBundleHook(Args args);
 
 int ShowSnpReport(ByteSpan data, const ShowOptions& options);
 int VerifySnpReport(ByteSpan data, const VerifyOptions& options);

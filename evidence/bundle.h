@@ -12,16 +12,17 @@
 //   Azure vTPM    : the TPM quote's qualifying data = digest; the HCL report binds the AK
 //   vTPM next to bare SNP/TDX: the TPM evidence travels inside "additional-evidence"
 //                   ({"tpm": {...}}), so REPORT_DATA covers the AK; the quote's qualifying data
-//                   = H(JCS(runtime_data without "additional-evidence")).
-//   raw mode      : REPORT_DATA = 64 caller bytes (report_data_raw), no runtime_data.
+//                   = H(JCS(runtime_data without "additional-evidence")) zero-padded to 64
+//                   bytes (Trustee's tpm verifier pads the expected report data to 64 bytes).
+//   raw mode      : REPORT_DATA = 64 caller bytes (report_data_raw), no runtime_data; for the
+//                   Azure kinds report_data_raw is the TPM quote's qualifying data (1..64 bytes).
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/bytes.h"
 #include "common/clock.h"
@@ -37,28 +38,34 @@ inline constexpr int kBundleVersion = 1;
 
 // vTPM evidence: the AK, one TPM2_Quote, the PCR values it covers, the measured-boot event log.
 struct TpmEvidence {
-  Bytes ak_public;       // DER SubjectPublicKeyInfo of the AK
+  Bytes ak_public;       // DER SubjectPublicKeyInfo of the AK (Azure kinds: empty, the AK is
+                         // the HCL report's HCLAkPub)
+  Bytes ak_public_area;  // marshalled TPM2B_PUBLIC of the AK; empty: not supplied (then the
+                         // quote's qualifiedSigner cannot be compared with the AK's name)
   Bytes attest;          // TPMS_ATTEST as signed
   Bytes signature;       // TPMT_SIGNATURE
   std::map<DigestAlg, std::map<uint32_t, Bytes>> pcrs;  // bank -> index -> value
-  Bytes event_log;       // TCG PC Client log (binary_bios_measurements); empty: none
+  Bytes event_log;              // TCG PC Client log (binary_bios_measurements); empty: none
   std::vector<Bytes> ak_certs;  // optional AK/EK certificates (DER)
 };
 
 struct Bundle {
   int version = kBundleVersion;
   TeeKind tee = TeeKind::kSnp;
-  Bytes report;                 // SNP report, TDX quote, or the Azure HCL report
-  std::vector<Bytes> certs;     // platform-supplied certificates (DER): VCEK/VLEK chain, ...
-  std::string collateral;       // TDX PCCS collateral JSON; empty: none supplied
-  Bytes td_quote;               // az-tdx-vtpm: the TD quote binding the HCL's TDREPORT
+  Bytes report;              // SNP report, TDX quote, or the Azure HCL report
+  std::vector<Bytes> certs;  // platform-supplied certificates (DER): VCEK/VLEK chain, ...
+  std::string collateral;    // TDX PCCS collateral JSON; empty: none supplied
+  Bytes td_quote;            // az-tdx-vtpm: the TD quote binding the HCL's TDREPORT
   std::optional<TpmEvidence> tpm;
-  Bytes ccel;                   // TDX CCEL event log data; empty: none
+  Bytes ccel;  // TDX CCEL event log data; empty: none
   // Exactly one of the two is set (see the binding rule above).
   std::optional<nlohmann::json> runtime_data;
   DigestAlg runtime_data_hash = DigestAlg::kSha384;
   std::optional<Bytes> report_data_raw;
   std::optional<InitData> init_data;  // TOML init-data the HOST_DATA/MRCONFIGID commits to
+  // Azure kinds: the Trustee evidence shape version (0, 1 or 2) the evidence came in or is to be
+  // sent as. Version 2 also binds the digest in the HCL's user-data.
+  int azure_evidence_version = 2;
 };
 
 nlohmann::ordered_json ToJson(const Bundle& bundle);
@@ -72,19 +79,19 @@ bool LooksLikeBundle(std::string_view text);
 struct Claims {
   TeeKind tee = TeeKind::kSnp;
   bool debug = false;
-  std::string product;                 // SNP: Milan/Genoa/Turin; TDX: "TDX"
-  Bytes measurement;                   // SNP MEASUREMENT (48) / TDX MRTD (48)
-  std::vector<Bytes> rtmrs;            // TDX RTMR0..3
-  Bytes host_data;                     // SNP HOST_DATA (32) / TDX MRCONFIGID (48)
-  Bytes report_data;                   // 64 bytes
-  std::map<std::string, uint64_t> tcb; // SNP: bootloader/tee/snp/microcode(/fmc) of REPORTED_TCB;
-                                       // TDX: empty (tcb_status says)
-  std::optional<std::string> tcb_status;     // TDX DCAP TCB status ("UpToDate", ...)
-  std::vector<std::string> advisories;       // TDX advisory IDs
-  uint64_t policy = 0;                       // SNP guest policy
+  std::string product;                  // SNP: Milan/Genoa/Turin; TDX: "TDX"
+  Bytes measurement;                    // SNP MEASUREMENT (48) / TDX MRTD (48)
+  std::vector<Bytes> rtmrs;             // TDX RTMR0..3
+  Bytes host_data;                      // SNP HOST_DATA (32) / TDX MRCONFIGID (48)
+  Bytes report_data;                    // 64 bytes
+  std::map<std::string, uint64_t> tcb;  // SNP: bootloader/tee/snp/microcode(/fmc) of REPORTED_TCB;
+                                        // TDX: empty (tcb_status says)
+  std::optional<std::string> tcb_status;  // TDX DCAP TCB status ("UpToDate", ...)
+  std::vector<std::string> advisories;    // TDX advisory IDs
+  uint64_t policy = 0;                    // SNP guest policy
   uint32_t guest_svn = 0;
-  Bytes id_key_digest, author_key_digest;    // SNP
-  Bytes mrowner, mrownerconfig, mrseam;      // TDX
+  Bytes id_key_digest, author_key_digest;               // SNP
+  Bytes mrowner, mrownerconfig, mrseam;                 // TDX
   std::map<DigestAlg, std::map<uint32_t, Bytes>> pcrs;  // quoted PCRs (verified)
   std::optional<nlohmann::json> runtime_data;
   std::optional<InitData> init_data;
@@ -119,9 +126,9 @@ struct BundleVerifyOptions {
 struct BundleVerdict {
   bool verified = false;
   TeeKind tee = TeeKind::kSnp;
-  std::vector<std::string> reasons;  // every reason it is not verified (empty when verified)
-  std::vector<std::string> notes;    // what was not checked and why
-  Claims claims;                     // meaningful when verified
+  std::vector<std::string> reasons;       // every reason it is not verified (empty when verified)
+  std::vector<std::string> notes;         // what was not checked and why
+  Claims claims;                          // meaningful when verified
   nlohmann::ordered_json ToJson() const;  // {"verified","tee","reasons","notes","claims"}
 };
 

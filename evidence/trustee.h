@@ -9,11 +9,11 @@
 // "event_log"}} after Trustee's tpm verifier shape.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
+#include "common/bytes.h"
 #include "common/status.h"
 #include "evidence/bundle.h"
 #include "evidence/kbs.h"
@@ -37,6 +37,23 @@ Result<Bundle> FromTrusteeEvidence(TeeKind tee, const nlohmann::json& primary,
 // The same for evidence read from a file (`cvmctl verify F --tee KIND`): no runtime data is
 // known, so only the hardware evidence is appraised (the verdict says the binding was not
 // checked).
+// `json` is either the primary evidence alone or the 0.4.0 `tee-evidence` wrapper.
 Result<Bundle> FromTrusteeEvidenceFile(TeeKind tee, std::string_view json);
+// The TEE kind a tee-evidence file is from, when its content says (kInvalidInput otherwise).
+Result<TeeKind> GuessTrusteeKind(std::string_view json);
+
+// The pieces, for callers that need one of them (Collect builds the additional evidence before
+// it asks for the report; tests check the SNP codec on its own).
+// The sev crate's serde JSON of a raw 1184-byte SNP report; kInvalidInput when the report does
+// not parse, its generation is unknown, or reserved bytes would be lost (the JSON must convert
+// back to the same bytes).
+Result<nlohmann::ordered_json> SnpReportToSevJson(ByteSpan report);
+// The raw report from the sev JSON (strict: unknown or missing members are kInvalidInput).
+Result<Bytes> SnpReportFromSevJson(const nlohmann::json& attestation_report);
+// Trustee's "tpm" evidence {"ak_public", "tpm_quote": {"signature", "message", "pcrs"}} plus our
+// optional "ak_public_area" and "event_log" (base64; Trustee ignores members it does not know).
+// Requires the sha256 bank with all 24 PCRs (Trustee's shape has no room for others).
+Result<nlohmann::json> ToTrusteeTpmEvidence(const TpmEvidence& tpm);
+Result<TpmEvidence> FromTrusteeTpmEvidence(const nlohmann::json& tpm);
 
 }  // namespace cvm::evidence

@@ -1,0 +1,82 @@
+// Collecting evidence inside a confidential VM: one Collect() that asks the platform's report,
+// quote and TPM providers for everything a bundle holds, bound to the caller's runtime data by
+// the rule in bundle.h. The providers and network clients are injected (CollectPlatform), so the
+// agent daemon passes real devices and tests pass fakes and simulators.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/digest.h"
+#include "common/http.h"
+#include "common/status.h"
+#include "evidence/bundle.h"
+#include "snp/provider.h"
+#include "snp/sim.h"
+#include "tdx/provider.h"
+#include "tpm/hcl.h"
+#include "tpm/tpm.h"
+
+namespace cvm::evidence {
+
+// What to collect: the four TEE kinds, or a simulator producing real-format evidence from a
+// state directory (sim-snp: snp/sim.h, sim-tdx: tdx/sim.h; bundles of kind snp / tdx whose
+// chains end in the simulated roots).
+enum class CollectKind { kSnp, kTdx, kAzSnpVtpm, kAzTdxVtpm, kSimSnp, kSimTdx };
+// "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm", "sim-snp", "sim-tdx"; kInvalidInput otherwise.
+Result<CollectKind> ParseCollectKind(std::string_view name);
+
+struct CollectRequest {
+  CollectKind kind = CollectKind::kSnp;
+  // Runtime-data mode: runtime_data = {"additional-evidence", "nonce", "tee-pubkey"} hashed
+  // with `hash`. Set `nonce` (any string; the KBS challenge's nonce as received) ...
+  std::optional<std::string> nonce;
+  nlohmann::json tee_pubkey = nullptr;  // the TEE's JWK (kbs.h members only) or null
+  DigestAlg hash = DigestAlg::kSha384;
+  // ... or raw mode: REPORT_DATA (Azure: the TPM quote's nonce and HCL user data) exactly these
+  // bytes (64; Azure 1..64). Exactly one of `nonce` and `report_data_raw` must be set.
+  std::optional<Bytes> report_data_raw;
+  // The vTPM next to bare SNP/TDX (the Azure kinds always include theirs): a quote over
+  // sha256:0-23 (the PCRs Trustee's tpm evidence carries) with `ak`, carried in the runtime
+  // data's additional-evidence as {"tpm": ...}. Needs runtime-data mode and platform.tpm.
+  bool include_tpm = false;
+  tpm::AkOptions ak;
+  // The measured-boot event log to attach to the TPM part; empty: none.
+  std::string event_log_path;
+  // SNP: the VMPL to request the report at.
+  uint32_t vmpl = 0;
+  // Simulated kinds: the simulator's state directory, and (sim-snp) the launch values.
+  std::string sim_dir;
+  std::optional<snp::SimReportRequest> sim_snp_launch;  // empty: zeros, policy 0x30000
+};
+
+// The platform's providers. Pointers may be null when the platform lacks the device; a kind that
+// needs a missing one fails with kUnavailable naming it. All must outlive the call.
+struct CollectPlatform {
+  snp::ReportProvider* snp = nullptr;
+  tdx::QuoteProvider* tdx = nullptr;
+  tpm::Tpm* tpm = nullptr;
+  // Azure IMDS (http://169.254.169.254): the TD quote for az-tdx-vtpm and the VCEK (THIM) for
+  // az-snp-vtpm. IMDS answers only from inside the VM: this client must not use a proxy.
+  HttpClient* imds = nullptr;
+  // The ACPI tables directory holding CCEL and data/CCEL (TDX); empty: no CCEL collected.
+  std::string acpi_dir;
+  // How long to wait for the Azure HCL report to pick up the user data.
+  tpm::HclFetchOptions hcl;
+  // The time, for simulated collateral.
+  const Clock* clock = nullptr;  // nullptr: the system clock
+};
+
+inline constexpr char kImdsTdQuoteUrl[] = "http://169.254.169.254/acc/tdquote";
+inline constexpr char kImdsThimUrl[] = "http://169.254.169.254/metadata/THIM/amd/certification";
+
+// Collects a bundle. Errors: kInvalidInput for an inconsistent request; the provider's status
+// (kUnavailable, kNotFound, ...) with context naming the step otherwise. Nothing is verified
+// here: VerifyBundle is the verifier's job.
+Result<Bundle> Collect(const CollectRequest& request, CollectPlatform& platform);
+
+}  // namespace cvm::evidence

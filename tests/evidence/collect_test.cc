@@ -1,0 +1,375 @@
+// Collect -> VerifyBundle with the simulators and a fake TPM, and every tampering rejected.
+#include "evidence/collect.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/digest.h"
+#include "common/encoding.h"
+#include "common/file_util.h"
+#include "common/tcg_eventlog.h"
+#include "evidence/trustee.h"
+#include "snp/sim.h"
+#include "tdx/sim.h"
+#include "tests/testing/testing.h"
+#include "tests/tpm/hcl_util.h"
+#include "tpm/fake_tpm.h"
+#include "tpm/hcl.h"
+
+namespace cvm::evidence {
+namespace {
+
+using nlohmann::json;
+
+const json kKey = {{"kty", "EC"},
+                   {"crv", "P-256"},
+                   {"alg", "ECDH-ES+A256KW"},
+                   {"x", "p99tUVzkQLPubx7e0ZHNVHBnxIAFi2mtakO9cGsNoBA"},
+                   {"y", "N7-qCNC6sxHBFkx65Anp3n1VXfLpKnWyPvXWuB4w4R0"}};
+constexpr char kNonce[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+// One simulated SNP platform for the whole binary (RSA-4096 key generation is slow).
+struct SnpSim {
+  cvm::testing::TempDir dir;
+  std::optional<snp::SimSnp> sim;
+  SnpSim() {
+    auto s = snp::SimSnp::Create(snp::SimPlatform{}, dir.path());
+    REQUIRE(s.ok());
+    sim.emplace(std::move(*s));
+  }
+};
+SnpSim& Snp() {
+  static SnpSim s;
+  return s;
+}
+
+struct TdxSim {
+  cvm::testing::TempDir dir;
+  std::optional<tdx::SimTdx> sim;
+  TdxSim() {
+    auto s = tdx::SimTdx::Create(std::chrono::system_clock::now());
+    REQUIRE(s.ok());
+    REQUIRE(s->Save(dir.path()).ok());
+    sim.emplace(std::move(*s));
+  }
+};
+TdxSim& Tdx() {
+  static TdxSim s;
+  return s;
+}
+
+CollectRequest SnpRequest(bool tpm) {
+  CollectRequest r;
+  r.kind = CollectKind::kSimSnp;
+  r.sim_dir = Snp().dir.path();
+  r.nonce = kNonce;
+  r.tee_pubkey = kKey;
+  r.include_tpm = tpm;
+  return r;
+}
+
+BundleVerifyOptions SnpOptions() {
+  BundleVerifyOptions o;
+  o.at = std::chrono::system_clock::now();
+  o.snp_roots = {Snp().sim->ark()};
+  o.expected_nonce = kNonce;
+  o.expected_tee_pubkey = kKey;
+  return o;
+}
+
+bool HasReason(const BundleVerdict& v, std::string_view needle) {
+  for (const auto& r : v.reasons) {
+    if (r.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string Reasons(const BundleVerdict& v) {
+  std::string s;
+  for (const auto& r : v.reasons) s += r + "\n";
+  return s;
+}
+
+BundleVerdict Verify(const Bundle& b, const BundleVerifyOptions& o) {
+  auto v = VerifyBundle(b, o);
+  REQUIRE(v.ok());
+  return *v;
+}
+
+TEST_CASE("Simulated SNP evidence with a vTPM collects and verifies") {
+  tpm::FakeTpm fake;
+  CollectPlatform p;
+  p.tpm = &fake;
+  auto b = Collect(SnpRequest(true), p);
+  REQUIRE(b.ok());
+  REQUIRE(b->tpm.has_value());
+  auto v = Verify(*b, SnpOptions());
+  INFO(Reasons(v));
+  CHECK(v.verified);
+  CHECK(v.claims.simulated_root);
+  CHECK(v.claims.pcrs.at(DigestAlg::kSha256).size() == 24);
+  // REPORT_DATA is the padded SHA-384 of the runtime data.
+  CHECK(v.claims.report_data.size() == 64);
+  CHECK(IsAllZero(ByteSpan(v.claims.report_data).subspan(48)));
+}
+
+TEST_CASE("A collected bundle verifies again after its JSON round trip") {
+  tpm::FakeTpm fake;
+  CollectPlatform p;
+  p.tpm = &fake;
+  auto b = Collect(SnpRequest(true), p);
+  REQUIRE(b.ok());
+  auto parsed = ParseBundle(ToJson(*b).dump());
+  REQUIRE(parsed.ok());
+  CHECK(Verify(*parsed, SnpOptions()).verified);
+}
+
+TEST_CASE("A collected bundle converts to Trustee evidence and back and still verifies") {
+  tpm::FakeTpm fake;
+  CollectPlatform p;
+  p.tpm = &fake;
+  auto b = Collect(SnpRequest(true), p);
+  REQUIRE(b.ok());
+  auto t = ToTrusteeEvidence(*b);
+  REQUIRE(t.ok());
+  auto back = FromTrusteeEvidence(TeeKind::kSnp, t->primary, t->additional, DigestAlg::kSha384,
+                                  kNonce, kKey);
+  REQUIRE(back.ok());
+  CHECK(back->report == b->report);
+  auto v = Verify(*back, SnpOptions());
+  INFO(Reasons(v));
+  CHECK(v.verified);
+}
+
+TEST_CASE("Tampering with any part of a collected SNP bundle is rejected") {
+  tpm::FakeTpm fake;
+  CollectPlatform p;
+  p.tpm = &fake;
+  auto collected = Collect(SnpRequest(true), p);
+  REQUIRE(collected.ok());
+  const Bundle good = *collected;
+
+  SECTION("a report byte") {
+    Bundle b = good;
+    b.report[0x90] ^= 1;
+    CHECK(HasReason(Verify(b, SnpOptions()), "snp"));
+  }
+  SECTION("the TPM quote") {
+    Bundle b = good;
+    b.tpm->attest[b.tpm->attest.size() - 1] ^= 1;
+    CHECK(HasReason(Verify(b, SnpOptions()), "tpm quote"));
+  }
+  SECTION("a PCR value") {
+    Bundle b = good;
+    b.tpm->pcrs[DigestAlg::kSha256][3][0] ^= 1;
+    CHECK(HasReason(Verify(b, SnpOptions()), "tpm quote"));
+  }
+  SECTION("the nonce") {
+    auto o = SnpOptions();
+    o.expected_nonce = "another nonce";
+    CHECK(HasReason(Verify(good, o), "nonce"));
+    Bundle b = good;
+    (*b.runtime_data)["nonce"] = "another nonce";
+    o.expected_nonce = "another nonce";
+    CHECK(HasReason(Verify(b, o), "REPORT_DATA"));
+  }
+  SECTION("the TEE key") {
+    auto o = SnpOptions();
+    json other = kKey;
+    other["x"] = "AAAA";
+    o.expected_tee_pubkey = other;
+    CHECK(HasReason(Verify(good, o), "tee-pubkey"));
+    Bundle b = good;
+    (*b.runtime_data)["tee-pubkey"] = other;
+    CHECK(HasReason(Verify(b, o), "REPORT_DATA"));
+  }
+  SECTION("another TPM's evidence") {
+    tpm::FakeTpm other;
+    CollectPlatform op;
+    op.tpm = &other;
+    auto b2 = Collect(SnpRequest(true), op);
+    REQUIRE(b2.ok());
+    Bundle b = good;
+    b.tpm = b2->tpm;  // a genuine quote with the same nonce, by an AK the report does not bind
+    CHECK(HasReason(Verify(b, SnpOptions()), "does not carry this bundle's TPM AK"));
+  }
+  SECTION("a debug guest") {
+    CollectRequest r = SnpRequest(false);
+    snp::SimReportRequest launch;
+    launch.policy = 0x30000 | (1ull << 19);
+    r.sim_snp_launch = launch;
+    auto b = Collect(r, p);
+    REQUIRE(b.ok());
+    CHECK(HasReason(Verify(*b, SnpOptions()), "debug"));
+    auto o = SnpOptions();
+    o.allow_debug = true;
+    CHECK(Verify(*b, o).verified);
+  }
+  SECTION("the built-in roots only") {
+    auto o = SnpOptions();
+    o.snp_roots.clear();
+    CHECK_FALSE(Verify(good, o).verified);
+  }
+}
+
+TEST_CASE("The TPM event log must replay to the quoted PCRs") {
+  tpm::FakeTpm fake;
+  // Put the log's measurements into the fake TPM so the quote matches the log.
+  Bytes log = cvm::testing::ReadData("vectors/tpm/rhel8-uefi.bin");
+  auto parsed = tcg::ParseEventLog(log);
+  REQUIRE(parsed.ok());
+  for (const auto& e : parsed->events) {
+    if (e.type == tcg::kEvNoAction) continue;
+    std::map<DigestAlg, Bytes> d;
+    for (const auto& dg : e.digests) {
+      if (auto alg = tcg::DigestAlgFromTpm(dg.alg_id)) d[*alg] = dg.digest;
+    }
+    REQUIRE(fake.ExtendPcr(e.index, d).ok());
+  }
+  cvm::testing::TempDir dir;
+  REQUIRE(WriteFileAtomic(dir.File("log.bin"), log).ok());
+  CollectPlatform p;
+  p.tpm = &fake;
+  CollectRequest r = SnpRequest(true);
+  r.event_log_path = dir.File("log.bin");
+  auto b = Collect(r, p);
+  REQUIRE(b.ok());
+  CHECK_FALSE(b->tpm->event_log.empty());
+  auto v = Verify(*b, SnpOptions());
+  INFO(Reasons(v));
+  CHECK(v.verified);
+
+  // Change the first digest of the last measured event (TCG_PCR_EVENT2: index, type, count,
+  // algId, digest).
+  size_t offset = 0;
+  for (const auto& e : parsed->events) {
+    if (e.type != tcg::kEvNoAction) offset = e.offset;
+  }
+  Bundle tampered = *b;
+  tampered.tpm->event_log[offset + 14] ^= 1;
+  auto tv = Verify(tampered, SnpOptions());
+  CHECK(HasReason(tv, "tpm event log"));
+}
+
+TEST_CASE("Simulated TDX evidence collects and verifies with its collateral") {
+  CollectRequest r;
+  r.kind = CollectKind::kSimTdx;
+  r.sim_dir = Tdx().dir.path();
+  r.nonce = kNonce;
+  r.tee_pubkey = kKey;
+  CollectPlatform p;
+  auto b = Collect(r, p);
+  REQUIRE(b.ok());
+  CHECK_FALSE(b->collateral.empty());
+  BundleVerifyOptions o;
+  o.at = std::chrono::system_clock::now();
+  o.tdx_roots = {Tdx().sim->root()};
+  o.expected_nonce = kNonce;
+  o.expected_tee_pubkey = kKey;
+  auto v = Verify(*b, o);
+  INFO(Reasons(v));
+  CHECK(v.verified);
+  CHECK(v.claims.product == "TDX");
+  CHECK(v.claims.tcb_status.has_value());
+
+  Bundle tampered = *b;
+  tampered.report[0x100] ^= 1;
+  CHECK(HasReason(Verify(tampered, o), "tdx"));
+}
+
+// Azure IMDS as far as Collect uses it: THIM answers with the simulated VCEK.
+class FakeImds final : public HttpClient {
+ public:
+  explicit FakeImds(std::string vcek_pem) : vcek_pem_(std::move(vcek_pem)) {}
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    HttpResponse r;
+    if (request.url != kImdsThimUrl) {
+      r.status = 404;
+      return r;
+    }
+    r.status = 200;
+    std::string body = json{{"vcekCert", vcek_pem_}, {"certificateChain", ""}}.dump();
+    r.body.assign(body.begin(), body.end());
+    return r;
+  }
+
+ private:
+  std::string vcek_pem_;
+};
+
+TEST_CASE("Azure SNP evidence collects from the vTPM and IMDS and verifies") {
+  tpm::FakeTpm fake;
+  fake.AddPersistentAk(tpm::kAzureAkHandle, tpm::AkAlg::kRsa2048);
+  tpm::AkOptions ak_options;
+  ak_options.persistent_handle = tpm::kAzureAkHandle;
+  auto ak = fake.ReadAk(ak_options);
+  REQUIRE(ak.ok());
+  // The paravisor's HCL report for this runtime data: claims with the AK and the user data, and
+  // a simulated SNP report whose REPORT_DATA is SHA-256(claims).
+  auto digest = RuntimeDataDigest(DigestAlg::kSha384, kNonce, kKey, "");
+  REQUIRE(digest.ok());
+  std::string claims = cvm::testing::HclClaims(ak->key.get(), PadReportData(*digest));
+  Bytes hcl = cvm::testing::MakeHcl(claims);
+  snp::SimReportRequest req;
+  Bytes claims_hash = Sha256(AsBytes(claims));
+  std::copy(claims_hash.begin(), claims_hash.end(), req.report_data.begin());
+  auto report = Snp().sim->MakeReport(req);
+  REQUIRE(report.ok());
+  std::copy(report->begin(), report->end(), hcl.begin() + tpm::kHclHardwareReportOffset);
+  REQUIRE(fake.NvWrite(tpm::kHclReportNvIndex, hcl).ok());
+
+  FakeImds imds(Snp().sim->vcek().Pem());
+  CollectPlatform p;
+  p.tpm = &fake;
+  p.imds = &imds;
+  p.hcl.delay = std::chrono::milliseconds(0);
+  p.hcl.sleep = [](std::chrono::milliseconds) {};
+  CollectRequest r;
+  r.kind = CollectKind::kAzSnpVtpm;
+  r.nonce = kNonce;
+  r.tee_pubkey = kKey;
+  auto b = Collect(r, p);
+  REQUIRE(b.ok());
+  CHECK(b->tee == TeeKind::kAzSnpVtpm);
+  auto v = Verify(*b, SnpOptions());
+  INFO(Reasons(v));
+  CHECK(v.verified);
+  // The same bundle as Trustee evidence (version 2) and back.
+  auto t = ToTrusteeEvidence(*b);
+  REQUIRE(t.ok());
+  auto back = FromTrusteeEvidence(TeeKind::kAzSnpVtpm, t->primary, t->additional,
+                                  DigestAlg::kSha384, kNonce, kKey);
+  REQUIRE(back.ok());
+  CHECK(Verify(*back, SnpOptions()).verified);
+
+  auto o = SnpOptions();
+  Bundle other = *b;
+  (*other.runtime_data)["nonce"] = "replayed";
+  o.expected_nonce = "replayed";
+  auto rv = Verify(other, o);
+  CHECK(HasReason(rv, "qualifying data"));
+  CHECK(HasReason(rv, "user-data"));
+}
+
+TEST_CASE("Collect refuses a request with both or neither of nonce and raw report data") {
+  CollectPlatform p;
+  CollectRequest r;
+  r.kind = CollectKind::kSimTdx;
+  CHECK(Collect(r, p).status().code() == Code::kInvalidInput);
+  r.nonce = "n";
+  r.report_data_raw = Bytes(64, 0);
+  CHECK(Collect(r, p).status().code() == Code::kInvalidInput);
+}
+
+TEST_CASE("Collect without the device a kind needs is unavailable") {
+  CollectPlatform p;
+  CollectRequest r;
+  r.kind = CollectKind::kSnp;
+  r.nonce = "n";
+  CHECK(Collect(r, p).status().code() == Code::kUnavailable);
+  r.kind = CollectKind::kAzSnpVtpm;
+  CHECK(Collect(r, p).status().code() == Code::kUnavailable);
+}
+
+}  // namespace
+}  // namespace cvm::evidence

@@ -1,0 +1,33 @@
+// A TPM object's public area (TPM2B_PUBLIC, TPM 2.0 Part 2 section 12.2.5) as a verifier sees
+// it: the key it holds, the attributes that say what the key may do, and the object's name
+// (nameAlg || H_nameAlg(TPMT_PUBLIC), Part 1 section 16), which a quote's qualifiedSigner holds.
+#pragma once
+
+#include <cstdint>
+
+#include "common/bytes.h"
+#include "common/ossl.h"
+#include "common/status.h"
+
+namespace cvm::tpm {
+
+inline constexpr uint32_t kObjectFixedTpm = 1u << 1;
+inline constexpr uint32_t kObjectRestricted = 1u << 16;
+inline constexpr uint32_t kObjectSign = 1u << 18;
+
+struct PublicArea {
+  ossl::PKey key;
+  uint32_t object_attributes = 0;
+  Bytes name;  // TPM2B_NAME contents
+  // A restricted signing key that never leaves the TPM: one whose quotes only the TPM can make.
+  bool IsAttestationKey() const {
+    return (object_attributes & (kObjectFixedTpm | kObjectRestricted | kObjectSign)) ==
+           (kObjectFixedTpm | kObjectRestricted | kObjectSign);
+  }
+};
+
+// Parses a marshalled TPM2B_PUBLIC (the whole input must be consumed). kInvalidInput for
+// malformed bytes, kUnsupported for a key type, curve or name algorithm we do not handle.
+Result<PublicArea> ParsePublicArea(ByteSpan tpm2b_public);
+
+}  // namespace cvm::tpm
