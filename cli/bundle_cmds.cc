@@ -77,8 +77,13 @@ std::optional<int> VerifyBundleHook(Args args) {
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") return std::nullopt;  // the verify verb's own help
   }
+  // Help is the verify verb's own: it documents every option, these included.
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") return std::nullopt;
+  }
   BundleCliOptions o;
   std::vector<std::string> files;
+  bool no_collateral = false;  // the verify verb's TDX option; for bundles, --signature-only
   ArgParser parser("cvmctl verify", "FILE [options]", "");
   parser.Repeated("cert", "FILE", "", &o.certs);
   parser.Repeated("root", "FILE", "", &o.roots);
@@ -95,6 +100,7 @@ std::optional<int> VerifyBundleHook(Args args) {
   parser.Flag("json", 0, "", &o.json);
   parser.Flag("signature-only", 0, "", &o.signature_only);
   parser.Flag("allow-debug", 0, "", &o.allow_debug);
+  parser.Flag("no-collateral", 0, "", &no_collateral);
   parser.Positionals("FILE", 1, 1, &files);
   if (auto code = parser.Parse(args)) return *code;
   auto data = ReadInput(files[0]);
@@ -103,13 +109,14 @@ std::optional<int> VerifyBundleHook(Args args) {
   const bool is_json = LooksLikeJson(*data);
   const bool hcl_with_quote = !o.td_quote.empty();
   if (!is_bundle && !is_json && !hcl_with_quote) {
-    // Raw evidence: the verify verb's own path, which does not know the options added here.
-    if (!o.tee.empty() || o.signature_only || o.allow_debug) {
-      return Fail(InvalidInput(
-          "--tee, --signature-only and --allow-debug apply to bundles and Trustee evidence"));
+    // Raw evidence: the verify verb's own path, which does not know the options added here
+    // (it has its own --allow-debug).
+    if (!o.tee.empty() || o.signature_only) {
+      return Fail(InvalidInput("--tee and --signature-only apply to bundles and Trustee evidence"));
     }
     return std::nullopt;
   }
+  o.signature_only = o.signature_only || no_collateral;
   // Options of the raw-evidence path that a bundle does not take: refused, not ignored.
   if (!o.policy.empty()) {
     return Fail(

@@ -3,6 +3,7 @@
 #include "evidence/appraise.h"
 #include "tdx/ccel.h"
 #include "tdx/collateral.h"
+#include "tdx/tcb.h"
 #include "tdx/pcs.h"
 #include "tdx/roots.h"
 #include "tdx/validate.h"

@@ -18,6 +18,7 @@
 #include "common/verdict.h"
 #include "common/x509.h"
 #include "tdx/collateral.h"
+#include "tdx/tcb.h"
 #include "tdx/pcs.h"
 #include "tdx/quote.h"
 #include "tdx/validate.h"

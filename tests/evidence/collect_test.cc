@@ -13,7 +13,7 @@
 #include "tdx/sim.h"
 #include "tests/testing/testing.h"
 #include "tests/tpm/hcl_util.h"
-#include "tpm/fake_tpm.h"
+#include "tests/testing/fake_tpm.h"
 #include "tpm/hcl.h"
 
 namespace cvm::evidence {

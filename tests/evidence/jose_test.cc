@@ -293,10 +293,10 @@ TEST_CASE("The token signing key loads from PEM and must be P-256") {
   REQUIRE(key.ok());
   auto pem = PrivateKeyToPem(key->get());
   REQUIRE(pem.ok());
-  CHECK(LoadTokenSigningKey(*pem).ok());
+  CHECK(LoadTokenSigningKey(pem->chars()).ok());
   auto p384 = GenerateEcKey(Curve::kP384);
   REQUIRE(p384.ok());
-  CHECK(LoadTokenSigningKey(*PrivateKeyToPem(p384->get())).status().code() == Code::kInvalidInput);
+  CHECK(LoadTokenSigningKey(PrivateKeyToPem(p384->get())->chars()).status().code() == Code::kInvalidInput);
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ std::string Reasons(const BundleVerdict& v) {
 // Options that verify against AMD's built-in roots one day into the VCEK's validity.
 BundleVerifyOptions AtVcekTime(const Bundle& b) {
   BundleVerifyOptions o;
-  o.at = Certificate::FromDer(b.certs.at(0))->NotBefore() + std::chrono::hours(24);
+  o.at = TimePoint(*Certificate::FromDer(b.certs.at(0))->NotBefore() + std::chrono::hours(24));
   return o;
 }
 

@@ -57,7 +57,7 @@ void WriteTlsFiles(const std::string& cert_file, const std::string& key_file) {
   auto pem = PrivateKeyToPem(key->get());
   if (!pem.ok()) Die(pem.status(), "TLS key PEM");
   if (Status s = WriteFileAtomic(cert_file, cert->Pem()); !s.ok()) Die(s, "write cert");
-  if (Status s = WriteFileAtomic(key_file, *pem); !s.ok()) Die(s, "write key");
+  if (Status s = WriteFileAtomic(key_file, pem->view()); !s.ok()) Die(s, "write key");
 }
 
 }  // namespace

@@ -105,12 +105,12 @@ TEST_CASE("ID keys load from SEC1 and PKCS#8 PEM and must be P-384", "[measure]"
   ossl::PKey id = Key("id_key_test.pem");
   auto pkcs8 = PrivateKeyToPem(id.get());
   REQUIRE(pkcs8.ok());
-  auto again = LoadSnpSigningKey(*pkcs8);
+  auto again = LoadSnpSigningKey(pkcs8->chars());
   REQUIRE(again.ok());
   CHECK(*SnpKeyDigest(again->get()) == *SnpKeyDigest(id.get()));
   auto p256 = GenerateEcKey(Curve::kP256);
   REQUIRE(p256.ok());
-  auto r = LoadSnpSigningKey(*PrivateKeyToPem(p256->get()));
+  auto r = LoadSnpSigningKey(PrivateKeyToPem(p256->get())->chars());
   REQUIRE(!r.ok());
   CHECK_THAT(r.status().message(), Catch::Contains("P-384"));
 }

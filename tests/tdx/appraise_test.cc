@@ -82,17 +82,20 @@ TEST_CASE("Appraise reports every policy violation after verification") {
 }
 
 TEST_CASE("Appraise applies CRLs given for a signature-only check") {
-  // The collateral's PCK CRL, given as a CRL of its own: it applies and lists nothing here.
+  // The collateral's CRLs (Intel's root CA CRL and the PCK CRL: checking every level of the
+  // chain needs both), given as CRLs of their own: they apply and list nothing here.
   AppraiseOptions o;
   o.signature_only = true;
-  auto crl = Crl::Parse(V4Collateral().pck_crl);
-  REQUIRE(crl.ok());
-  o.crls.push_back(*crl);
+  for (const Bytes& der : {V4Collateral().root_ca_crl, V4Collateral().pck_crl}) {
+    auto crl = Crl::Parse(der);
+    REQUIRE(crl.ok());
+    o.crls.push_back(*crl);
+  }
   auto a = Appraise(V4(), o, VectorClock());
   REQUIRE(a.ok());
   CHECK(a->verdict.verified);
   bool mentions_crl = false;
-  for (const auto& c : a->verdict.checks) mentions_crl |= c.find("1 CRL") != std::string::npos;
+  for (const auto& c : a->verdict.checks) mentions_crl |= c.find("2 CRL") != std::string::npos;
   CHECK(mentions_crl);
 }
 

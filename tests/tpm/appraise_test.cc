@@ -155,7 +155,7 @@ AzureTpmQuote AzureQuote() {
 
 // Inside the Azure VCEK's validity.
 FixedClock AzureClock(const AzureAppraiseOptions& o) {
-  return FixedClock(o.snp.certs.front().NotBefore() + std::chrono::hours(24));
+  return FixedClock(TimePoint(*o.snp.certs.front().NotBefore() + std::chrono::hours(24)));
 }
 
 TEST_CASE("AppraiseAzureHcl verifies the report, its binding and its TPM quote with the nonce") {
