@@ -16,6 +16,7 @@
 #include "evidence/jose.h"
 #include "evidence/kbs.h"
 #include "evidence/kbs_client.h"
+#include "evidence/trustee.h"
 #include "snp/certs_table.h"
 #include "snp/provider.h"
 #include "snp/report.h"
@@ -26,28 +27,9 @@ namespace {
 
 using nlohmann::ordered_json;
 
-template <size_t N>
-ordered_json IntArray(const std::array<uint8_t, N>& a) {
-  ordered_json out = ordered_json::array();
-  for (uint8_t b : a) out.push_back(b);
-  return out;
-}
-
 ordered_json IntArray(ByteSpan a) {
   ordered_json out = ordered_json::array();
   for (uint8_t b : a) out.push_back(b);
-  return out;
-}
-
-// virtee/sev TcbVersion {fmc: Option<u8>, bootloader, tee, snp, microcode}.
-ordered_json SevTcb(uint64_t raw, snp::Product product) {
-  snp::TcbParts t = snp::DecodeTcb(raw, product);
-  ordered_json out;
-  out["fmc"] = product == snp::Product::kTurin ? ordered_json(t.fmc) : ordered_json(nullptr);
-  out["bootloader"] = t.bootloader;
-  out["tee"] = t.tee;
-  out["snp"] = t.snp;
-  out["microcode"] = t.microcode;
   return out;
 }
 
@@ -77,42 +59,8 @@ std::string_view SevCertType(snp::CertKind kind) {
 // goes away.
 Result<ordered_json> SnpTrusteeEvidence(ByteSpan raw_report,
                                         const std::vector<snp::CertTableEntry>& certs) {
-  CVM_ASSIGN_OR_RETURN(snp::Report r, snp::ParseReport(raw_report));
-  snp::Product product = snp::ProductFromCpuid(r);
-  ordered_json rep;
-  rep["version"] = r.version;
-  rep["guest_svn"] = r.guest_svn;
-  rep["policy"] = r.policy;
-  rep["family_id"] = IntArray(r.family_id);
-  rep["image_id"] = IntArray(r.image_id);
-  rep["vmpl"] = r.vmpl;
-  rep["sig_algo"] = r.signature_algo;
-  rep["current_tcb"] = SevTcb(r.current_tcb, product);
-  rep["plat_info"] = r.platform_info;
-  rep["key_info"] = r.signer_info;
-  rep["report_data"] = IntArray(r.report_data);
-  rep["measurement"] = IntArray(r.measurement);
-  rep["host_data"] = IntArray(r.host_data);
-  rep["id_key_digest"] = IntArray(r.id_key_digest);
-  rep["author_key_digest"] = IntArray(r.author_key_digest);
-  rep["report_id"] = IntArray(r.report_id);
-  rep["report_id_ma"] = IntArray(r.report_id_ma);
-  rep["reported_tcb"] = SevTcb(r.reported_tcb, product);
-  rep["cpuid_fam_id"] = r.cpuid_fam_id;
-  rep["cpuid_mod_id"] = r.cpuid_mod_id;
-  rep["cpuid_step"] = r.cpuid_step;
-  rep["chip_id"] = IntArray(r.chip_id);
-  rep["committed_tcb"] = SevTcb(r.committed_tcb, product);
-  rep["current"] = {
-      {"major", r.current_major}, {"minor", r.current_minor}, {"build", r.current_build}};
-  rep["committed"] = {
-      {"major", r.committed_major}, {"minor", r.committed_minor}, {"build", r.committed_build}};
-  rep["launch_tcb"] = SevTcb(r.launch_tcb, product);
-  rep["launch_mit_vector"] =
-      r.HasMitigationVectors() ? ordered_json(r.launch_mit_vector) : ordered_json(nullptr);
-  rep["current_mit_vector"] =
-      r.HasMitigationVectors() ? ordered_json(r.current_mit_vector) : ordered_json(nullptr);
-  rep["signature"] = {{"r", IntArray(r.signature_r)}, {"s", IntArray(r.signature_s)}};
+  // The report in the sev crate's serde shape: one codec, evidence/trustee.h's.
+  CVM_ASSIGN_OR_RETURN(ordered_json rep, evidence::SnpReportToSevJson(raw_report));
   ordered_json chain = ordered_json::array();
   for (const auto& cert : certs) {
     ordered_json type = cert.kind == snp::CertKind::kOther
