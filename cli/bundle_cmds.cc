@@ -103,10 +103,10 @@ std::optional<int> VerifyBundleHook(Args args) {
   const bool is_json = LooksLikeJson(*data);
   const bool hcl_with_quote = !o.td_quote.empty();
   if (!is_bundle && !is_json && !hcl_with_quote) {
-    // Raw evidence: the verify verb's own path, which does not know the options added here.
-    if (!o.tee.empty() || o.signature_only || o.allow_debug) {
-      return Fail(InvalidInput(
-          "--tee, --signature-only and --allow-debug apply to bundles and Trustee evidence"));
+    // Raw evidence: the verify verb's own path, which does not know the options added here
+    // (it has its own --allow-debug).
+    if (!o.tee.empty() || o.signature_only) {
+      return Fail(InvalidInput("--tee and --signature-only apply to bundles and Trustee evidence"));
     }
     return std::nullopt;
   }
