@@ -1,10 +1,8 @@
-// SNP hardware evidence through the snp library's verification and validation entries.
+// SNP hardware evidence through snp::Appraise, the one SNP entry every front door uses.
+#include "common/clock.h"
 #include "common/x509.h"
 #include "evidence/appraise.h"
-#include "snp/kds.h"
 #include "snp/roots.h"
-#include "snp/validate.h"
-#include "snp/verify.h"
 
 namespace cvm::evidence::internal {
 namespace {
@@ -18,66 +16,43 @@ bool IsBuiltinArk(const Certificate& root) {
 
 }  // namespace
 
-std::optional<snp::Report> AppraiseSnp(ByteSpan report_bytes, const std::vector<Bytes>& certs,
-                                       const BundleVerifyOptions& options, Appraisal& a) {
-  auto parsed = snp::ParseReport(report_bytes);
-  if (!parsed.ok()) {
-    a.reasons.push_back("snp report: " + parsed.status().ToString());
-    return std::nullopt;
-  }
-  snp::VerifyOptions vo;
-  vo.at = options.at;
-  vo.roots = options.snp_roots;
-  vo.crls = options.crls;
+void AddVerdict(const Verdict& verdict, const std::string& prefix, Appraisal& a) {
+  for (const auto& r : verdict.reasons) a.reasons.push_back(prefix + r);
+  for (const auto& n : verdict.notes) a.notes.push_back(prefix + n);
+}
+
+std::optional<snp::AppraiseOptions> SnpOptions(const std::vector<Bytes>& certs,
+                                               const BundleVerifyOptions& options,
+                                               std::optional<snp::KdsClient>& kds, Appraisal& a) {
+  snp::AppraiseOptions o;
   for (size_t i = 0; i < certs.size(); ++i) {
     auto c = Certificate::FromDer(certs[i]);
     if (!c.ok()) {
       a.reasons.push_back("certs[" + std::to_string(i) + "]: " + c.status().ToString());
       return std::nullopt;
     }
-    vo.certs.push_back(std::move(*c));
+    o.certs.push_back(std::move(*c));
   }
-  if (vo.certs.empty()) {
-    if (options.http == nullptr) {
-      a.reasons.push_back(
-          "snp: the bundle carries no VCEK/VLEK and no HTTP client was given to fetch one");
-      return std::nullopt;
-    }
-    snp::KdsClient kds(options.http, "");
-    snp::Product product = snp::ProductFromCpuid(*parsed);
-    if (product == snp::Product::kUnknown) {
-      a.reasons.push_back(
-          "snp: the report does not name its product, so its VCEK cannot be "
-          "fetched; the bundle must carry it");
-      return std::nullopt;
-    }
-    auto fetched = snp::FetchVcek(kds, *parsed, product);
-    if (!fetched.ok()) {
-      a.reasons.push_back("snp: fetching the VCEK from AMD KDS: " + fetched.status().ToString());
-      return std::nullopt;
-    }
-    vo.certs.push_back(fetched->vcek);
-    for (auto& c : fetched->chain) vo.certs.push_back(c);
-    a.notes.push_back("snp: VCEK fetched from AMD KDS");
+  if (o.certs.empty() && options.http != nullptr) {
+    kds.emplace(options.http, "");
+    o.kds = &*kds;
+    a.notes.push_back("snp: the bundle carries no VCEK: fetched from AMD KDS");
   }
-  auto verified = snp::VerifyReport(report_bytes, vo);
-  if (!verified.ok()) {
-    a.reasons.push_back("snp: " + verified.status().message());
-    return std::nullopt;
-  }
-  const snp::Report& r = verified->report;
-  snp::ValidationOptions val;  // every expected value unchecked; safety bits at their defaults
-  val.allow_debug = options.allow_debug;
-  for (auto& v : snp::FindViolations(r, verified->product, val)) a.reasons.push_back("snp: " + v);
+  o.roots = options.snp_roots;
+  o.crls = options.crls;
+  o.expected.allow_debug = options.allow_debug;
+  return o;
+}
 
-  Claims& c = a.claims;
+void SnpClaims(const snp::VerifiedReport& verified, const BundleVerifyOptions& options, Claims& c) {
+  const snp::Report& r = verified.report;
   c.debug = snp::DecodePolicy(r.policy).debug;
-  c.product = std::string(snp::ProductName(verified->product));
+  c.product = std::string(snp::ProductName(verified.product));
   c.measurement.assign(r.measurement.begin(), r.measurement.end());
   c.host_data.assign(r.host_data.begin(), r.host_data.end());
   c.report_data.assign(r.report_data.begin(), r.report_data.end());
-  snp::TcbParts t = snp::DecodeTcb(r.reported_tcb, verified->product);
-  if (snp::UsesTurinLayout(verified->product)) c.tcb["fmc"] = t.fmc;
+  snp::TcbParts t = snp::DecodeTcb(r.reported_tcb, verified.product);
+  if (snp::UsesTurinLayout(verified.product)) c.tcb["fmc"] = t.fmc;
   c.tcb["bootloader"] = t.bootloader;
   c.tcb["tee"] = t.tee;
   c.tcb["snp"] = t.snp;
@@ -91,7 +66,22 @@ std::optional<snp::Report> AppraiseSnp(ByteSpan report_bytes, const std::vector<
     for (const auto& root : options.snp_roots) any_builtin |= IsBuiltinArk(root);
     c.simulated_root = !any_builtin;
   }
-  return r;
+}
+
+std::optional<snp::Report> AppraiseSnp(ByteSpan report_bytes, const std::vector<Bytes>& certs,
+                                       const BundleVerifyOptions& options, Appraisal& a) {
+  std::optional<snp::KdsClient> kds;
+  auto o = SnpOptions(certs, options, kds, a);
+  if (!o) return std::nullopt;
+  auto appraisal = snp::Appraise(report_bytes, *o, FixedClock(options.at));
+  if (!appraisal.ok()) {
+    a.reasons.push_back("snp: " + appraisal.status().ToString());
+    return std::nullopt;
+  }
+  AddVerdict(appraisal->verdict, "snp: ", a);
+  if (!appraisal->verified) return std::nullopt;
+  SnpClaims(*appraisal->verified, options, a.claims);
+  return appraisal->verified->report;
 }
 
 }  // namespace cvm::evidence::internal

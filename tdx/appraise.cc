@@ -51,6 +51,40 @@ ojson QuoteToJson(const Quote& q) {
   return j;
 }
 
+std::vector<std::string> TdReportMismatches(const TdReport& r, const TdQuoteBody& b) {
+  const std::pair<const char*, std::pair<const Bytes*, const Bytes*>> fields[] = {
+      {"TEE_TCB_SVN", {&r.tee_tcb_svn, &b.tee_tcb_svn}},
+      {"MRSEAM", {&r.mrseam, &b.mrseam}},
+      {"MRSIGNERSEAM", {&r.mrsignerseam, &b.mrsignerseam}},
+      {"SEAMATTRIBUTES", {&r.seam_attributes, &b.seam_attributes}},
+      {"TDATTRIBUTES", {&r.td_attributes, &b.td_attributes}},
+      {"XFAM", {&r.xfam, &b.xfam}},
+      {"MRTD", {&r.mrtd, &b.mrtd}},
+      {"MRCONFIGID", {&r.mrconfigid, &b.mrconfigid}},
+      {"MROWNER", {&r.mrowner, &b.mrowner}},
+      {"MROWNERCONFIG", {&r.mrownerconfig, &b.mrownerconfig}},
+      {"RTMR0", {&r.rtmr[0], &b.rtmr[0]}},
+      {"RTMR1", {&r.rtmr[1], &b.rtmr[1]}},
+      {"RTMR2", {&r.rtmr[2], &b.rtmr[2]}},
+      {"RTMR3", {&r.rtmr[3], &b.rtmr[3]}},
+      {"REPORTDATA", {&r.report_data, &b.report_data}},
+  };
+  std::vector<std::string> out;
+  for (const auto& [name, pair] : fields) {
+    if (*pair.first != *pair.second) {
+      out.push_back(std::string("the TD quote's ") + name +
+                    " differs from the TDREPORT's: the quote does not cover this report");
+    }
+  }
+  if (b.tee_tcb_svn2 && *b.tee_tcb_svn2 != r.tee_tcb_svn2) {
+    out.push_back("the TD quote's TEE_TCB_SVN2 differs from the TDREPORT's");
+  }
+  if (b.mrservicetd && *b.mrservicetd != r.servtd_hash) {
+    out.push_back("the TD quote's MRSERVICETD differs from the TDREPORT's SERVTD_HASH");
+  }
+  return out;
+}
+
 Result<Collateral> FetchCollateralForQuote(HttpClient& http, const Quote& quote,
                                            const PcsOptions& options) {
   auto certs = ParseCertificates(quote.certification.pck_cert_data);
@@ -83,7 +117,7 @@ Result<Appraisal> Appraise(ByteSpan quote_bytes, const AppraiseOptions& options,
   if (!raw && !options.signature_only) {
     if (options.pcs == nullptr) {
       return InvalidInput(
-          "no collateral: the TCB status and revocation of a TDX quote need its collateral "
+          "no collateral: collateral is required for a TDX quote's TCB status and revocation "
           "(give it, fetch it from Intel PCS or a PCCS, or accept a signature-only check)");
     }
     log::Debug("tdx: fetching collateral from " + options.pcs_options.base_url);
@@ -177,8 +211,7 @@ Result<Appraisal> Appraise(ByteSpan quote_bytes, const AppraiseOptions& options,
     v.tcb = "not evaluated (tee_tcb_svn " + HexEncode(quote.body.tee_tcb_svn) + ")";
     v.details["tcb_status"] = nullptr;
     v.details["advisory_ids"] = nullptr;
-    v.notes.push_back(
-        "TCB status and PCK revocation not evaluated: signature-only check without collateral");
+    v.notes.push_back("TCB status and PCK revocation not evaluated: signature only, no collateral");
   }
   v.genuine = true;
 

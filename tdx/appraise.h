@@ -21,6 +21,7 @@
 #include "tdx/tcb.h"
 #include "tdx/pcs.h"
 #include "tdx/quote.h"
+#include "tdx/report.h"
 #include "tdx/validate.h"
 #include "tdx/verify.h"
 
@@ -77,6 +78,12 @@ Result<Appraisal> Appraise(ByteSpan quote_bytes, const AppraiseOptions& options,
 // untrusted until VerifyCollateral. Errors name the service.
 Result<Collateral> FetchCollateralForQuote(HttpClient& http, const Quote& quote,
                                            const PcsOptions& options);
+
+// Whether a (verified) TD quote covers `report`, a TDREPORT obtained elsewhere (e.g. Azure's HCL
+// report): the quoting enclave checks the TDREPORT's MAC before it signs the fields the quote
+// body copies from it, so the quote covers the report when every one of them is equal. Returns
+// one sentence per field that differs (empty: the quote binds the report).
+std::vector<std::string> TdReportMismatches(const TdReport& report, const TdQuoteBody& body);
 
 // The quote's fields as `cvmctl report show --json` prints them (hex strings; "fmspc" from the
 // unverified PCK certificate, null when unreadable).

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "snp/report_json.h"
 #include "tpm/eventlog.h"
+#include "tpm/public_area.h"
 
 namespace cvm::tpm {
 namespace {
@@ -63,12 +64,35 @@ void ValidatePcrs(const Attest& a, const PcrValues& pcrs, const std::optional<Pc
   }
 }
 
+// Verification of the quote's signer against the AK's public area: it holds `ak`, is an
+// attestation key, and its name is qualifiedSigner. Returns the first failure as a reason.
+std::optional<std::string> AkPublicAreaProblem(const EVP_PKEY* ak, ByteSpan area, const Attest& a) {
+  auto pub = ParsePublicArea(area);
+  if (!pub.ok()) return "AK public area: " + pub.status().ToString();
+  auto der_area = PublicKeyToDer(pub->key.get());
+  auto der_ak = PublicKeyToDer(ak);
+  if (!der_area.ok() || !der_ak.ok() || *der_area != *der_ak) {
+    return std::string("the AK public area holds another key than the AK");
+  }
+  if (!pub->IsAttestationKey()) {
+    return std::string("the AK is not a restricted signing key fixed to the TPM");
+  }
+  if (a.qualified_signer != pub->name) {
+    return "qualifiedSigner " + HexEncode(a.qualified_signer) + " is not the AK's name " +
+           HexEncode(pub->name);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<QuoteAppraisal> AppraiseQuote(const EVP_PKEY* ak, ByteSpan attest,
                                      const TpmSignature& signature, const PcrValues& pcrs,
                                      const QuoteAppraiseOptions& options) {
-  if (options.nonce.empty()) {
+  if (options.ignore_nonce && !options.nonce.empty()) {
+    return InvalidInput("a nonce given together with ignore_nonce: use one or the other");
+  }
+  if (options.nonce.empty() && !options.ignore_nonce) {
     return InvalidInput("no nonce: a TPM quote is only fresh if it carries the verifier's nonce");
   }
   QuoteAppraisal out;
@@ -77,7 +101,8 @@ Result<QuoteAppraisal> AppraiseQuote(const EVP_PKEY* ak, ByteSpan attest,
   v.report_data = HexEncode(options.nonce);
   log::Debug("tpm: verifying the quote (" + std::to_string(attest.size()) +
              " bytes): AK signature, structure, extraData, PCR digest");
-  auto a = VerifyQuote(ak, attest, signature, options.nonce, pcrs);
+  auto a = options.ignore_nonce ? VerifyQuoteIgnoringNonce(ak, attest, signature, pcrs)
+                                : VerifyQuote(ak, attest, signature, options.nonce, pcrs);
   if (!a.ok() && a.status().code() != Code::kRejected) return a.status();
   if (!a.ok()) {
     log::Debug("tpm: quote rejected: " + a.status().ToString());
@@ -85,15 +110,32 @@ Result<QuoteAppraisal> AppraiseQuote(const EVP_PKEY* ak, ByteSpan attest,
     v.Finish();
     return out;
   }
-  v.genuine = true;
   const std::string selection = FormatPcrSelection(a->pcr_selection);
   v.measurement = HexEncode(a->pcr_digest);
+  if (options.ignore_nonce) v.report_data = HexEncode(a->extra_data);
   v.checks = {
       "quote signature by the AK (" + std::string(DigestName(signature.hash)) + ")",
-      "extraData equals the nonce",
+      options.ignore_nonce ? "extraData not compared (no nonce)" : "extraData equals the nonce",
       "PCR values are exactly the quoted selection " + selection + " and digest to its pcrDigest"};
+  if (options.ignore_nonce) {
+    v.notes.push_back("nonce not checked (extraData " + HexEncode(a->extra_data) +
+                      "): the quote may be a replay");
+  }
+  if (!options.ak_public_area.empty()) {
+    if (auto problem = AkPublicAreaProblem(ak, options.ak_public_area, *a)) {
+      log::Debug("tpm: quote rejected: " + *problem);
+      v.Reject(*problem);
+      v.Finish();
+      return out;
+    }
+    v.checks.push_back("qualifiedSigner is the name of the AK's public area (an attestation key)");
+  } else {
+    v.notes.push_back("qualifiedSigner not compared: no AK public area given");
+  }
+  v.genuine = true;
   v.details["pcr_selection"] = selection;
   v.details["pcrs"] = PcrsJson(pcrs);
+  v.details["qualified_signer_checked"] = !options.ak_public_area.empty();
   v.report = ojson{{"qualified_signer", HexEncode(a->qualified_signer)},
                    {"extra_data", HexEncode(a->extra_data)},
                    {"clock", a->clock},
@@ -135,8 +177,11 @@ ojson HclToJson(const HclReport& r) {
 
 Result<AzureAppraisal> AppraiseAzureHcl(ByteSpan hcl_bytes, const AzureAppraiseOptions& options,
                                         const Clock& clock) {
-  if (!options.tpm_quote && (options.nonce || options.expected_pcrs)) {
-    return InvalidInput("a nonce or expected PCRs apply to the TPM quote, and none was given");
+  if (!options.tpm_quote && (options.nonce || options.expected_pcrs ||
+                             options.event_log != nullptr || !options.ak_public_area.empty())) {
+    return InvalidInput(
+        "a nonce, expected PCRs, an event log or an AK public area apply to the TPM quote, and "
+        "none was given");
   }
   if (options.tpm_quote && !options.nonce && !options.ignore_nonce) {
     return InvalidInput(
@@ -184,7 +229,7 @@ Result<AzureAppraisal> AppraiseAzureHcl(ByteSpan hcl_bytes, const AzureAppraiseO
   if (!binding.ok() && binding.code() != Code::kRejected) return binding;
   if (!binding.ok()) {
     v.genuine = false;
-    v.Reject(binding.ToString());
+    v.Reject("HCL report: " + binding.ToString());
     v.details["claims_binding"] = "failed";
     v.Finish();
     out.hcl = std::move(hcl);
@@ -201,9 +246,13 @@ Result<AzureAppraisal> AppraiseAzureHcl(ByteSpan hcl_bytes, const AzureAppraiseO
     auto a = options.nonce ? VerifyAzureTpmQuote(hcl, q, ByteSpan(*options.nonce))
                            : VerifyAzureTpmQuote(hcl, q, std::nullopt);
     if (!a.ok() && a.status().code() != Code::kRejected) return a.status();
-    if (!a.ok()) {
+    std::optional<std::string> ak_problem;
+    if (a.ok() && !options.ak_public_area.empty()) {
+      ak_problem = AkPublicAreaProblem(hcl.ak_pub.get(), options.ak_public_area, *a);
+    }
+    if (!a.ok() || ak_problem) {
       v.genuine = false;
-      v.Reject(a.status().ToString());
+      v.Reject("TPM quote: " + (ak_problem ? *ak_problem : a.status().ToString()));
       v.details["tpm_quote"] = {{"verified", false}};
     } else {
       v.checks.push_back("TPM quote signed by HCLAkPub over exactly " +
@@ -213,13 +262,18 @@ Result<AzureAppraisal> AppraiseAzureHcl(ByteSpan hcl_bytes, const AzureAppraiseO
         v.notes.push_back("TPM quote nonce not checked (extraData " + HexEncode(a->extra_data) +
                           "): the quote may be a replay");
       }
+      if (options.ak_public_area.empty()) {
+        v.notes.push_back("TPM quote: qualifiedSigner not compared: no AK public area given");
+      } else {
+        v.checks.push_back("TPM quote: qualifiedSigner is the name of the AK's public area");
+      }
       v.details["tpm_quote"] = {{"verified", true},
                                 {"pcr_selection", FormatPcrSelection(a->pcr_selection)},
                                 {"nonce", HexEncode(a->extra_data)},
                                 {"nonce_checked", options.nonce.has_value()}};
-      if (options.expected_pcrs) {
+      if (options.expected_pcrs || options.event_log != nullptr) {
         Verdict pcr_verdict;
-        ValidatePcrs(*a, q.pcrs, options.expected_pcrs, nullptr, pcr_verdict);
+        ValidatePcrs(*a, q.pcrs, options.expected_pcrs, options.event_log, pcr_verdict);
         for (auto& r : pcr_verdict.reasons) v.Reject("TPM quote: " + r);
         for (auto& c : pcr_verdict.checks) v.checks.push_back("TPM quote: " + c);
       }

@@ -20,8 +20,16 @@ namespace cvm::tpm {
 
 struct QuoteAppraiseOptions {
   // REQUIRED: the nonce the quote's extraData must equal (empty: kInvalidInput; a quote is only
-  // fresh if it carries the verifier's nonce).
+  // fresh if it carries the verifier's nonce) unless ignore_nonce.
   Bytes nonce;
+  // Accept any extraData (examining evidence whose nonce is not known); the verdict notes that
+  // the quote may be a replay. kInvalidInput together with a nonce.
+  bool ignore_nonce = false;
+  // The AK's TPM2B_PUBLIC (as TPM2_ReadPublic returns it). Empty: qualifiedSigner is not
+  // compared, and the verdict notes it. Otherwise it must hold `ak`, describe a restricted
+  // signing key fixed to its TPM, and its name must be the quote's qualifiedSigner; a failure is
+  // a verification reason (not genuine). Malformed bytes are a reason too.
+  Bytes ak_public_area;
   // Expected PCR values. Empty: not checked. Every PCR named must be inside the quoted selection
   // (a PCR the quote does not cover proves nothing) and have that value.
   std::optional<PcrValues> expected_pcrs;
@@ -37,13 +45,16 @@ struct QuoteAppraisal {
 };
 
 // Appraises a quote. Steps, each logged at debug level:
-//  1. verification (attest.h VerifyQuote): AK signature, structure, extraData == nonce, and
-//     `pcrs` are exactly the quoted selection and digest to its pcrDigest (values outside the
-//     selection are refused). kRejected is a reason (not genuine); malformed input the Status;
+//  1. verification (attest.h VerifyQuote): AK signature, structure, extraData == nonce (unless
+//     ignore_nonce), and `pcrs` are exactly the quoted selection and digest to its pcrDigest
+//     (values outside the selection are refused); then the AK public area (qualifiedSigner ==
+//     its name). kRejected is a reason (not genuine); malformed input the Status;
 //  2. expected PCRs: each inside the selection and equal (every violation a reason);
 //  3. event log: the PCRs it extends inside the selection, then replay == quoted values.
-// The verdict carries the PCR digest as measurement, the nonce as report_data and details
-// {"pcr_selection", "pcrs"}.
+// Reasons of step 1 leave the verdict not genuine; reasons of steps 2 and 3 are validation
+// reasons of a genuine verdict. The verdict carries the PCR digest as measurement, the nonce
+// (the quote's extraData with ignore_nonce) as report_data and details {"pcr_selection", "pcrs",
+// "qualified_signer_checked"}.
 Result<QuoteAppraisal> AppraiseQuote(const EVP_PKEY* ak, ByteSpan attest,
                                      const TpmSignature& signature, const PcrValues& pcrs,
                                      const QuoteAppraiseOptions& options);
@@ -60,6 +71,12 @@ struct AzureAppraiseOptions {
   bool ignore_nonce = false;
   // Expected PCR values of the TPM quote (as QuoteAppraiseOptions). REQUIRES tpm_quote.
   std::optional<PcrValues> expected_pcrs;
+  // The measured-boot event log to check the TPM quote's PCRs against (as QuoteAppraiseOptions).
+  // REQUIRES tpm_quote. Must outlive the call.
+  const tcg::EventLog* event_log = nullptr;
+  // The vTPM AK's TPM2B_PUBLIC (as QuoteAppraiseOptions; it must hold HCLAkPub). REQUIRES
+  // tpm_quote. Empty: qualifiedSigner not compared, and the verdict notes it.
+  Bytes ak_public_area;
 };
 
 struct AzureAppraisal {
@@ -75,9 +92,13 @@ struct AzureAppraisal {
 //  2. the SNP report (snp::Appraise with options.snp): its reasons become this verdict's;
 //  3. the claims binding: REPORT_DATA starts with H(runtime claims) (kRejected: a reason);
 //  4. with a TPM quote: signed by HCLAkPub over exactly its quoted PCRs, extraData == nonce
-//     (unless ignore_nonce), expected PCRs inside the selection and equal.
-// Option combinations that cannot apply (expected_pcrs or nonce without tpm_quote, a TPM quote
-// without nonce and without ignore_nonce) are kInvalidInput.
+//     (unless ignore_nonce), qualifiedSigner == the AK public area's name (when given), expected
+//     PCRs inside the selection and equal, the event log's PCRs inside the selection and its
+//     replay equal to the quoted values.
+// Every reason of step 2 starts with "SNP report: ", of step 3 with "HCL report: " and of step
+// 4 with "TPM quote: ", so a caller can tell them apart.
+// Option combinations that cannot apply (expected_pcrs, event_log, ak_public_area or nonce
+// without tpm_quote, a TPM quote without nonce and without ignore_nonce) are kInvalidInput.
 Result<AzureAppraisal> AppraiseAzureHcl(ByteSpan hcl_bytes, const AzureAppraiseOptions& options,
                                         const Clock& clock);
 

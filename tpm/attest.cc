@@ -174,8 +174,8 @@ Result<Attest> VerifyQuoteImpl(const EVP_PKEY* ak, ByteSpan attest, const TpmSig
   if (nonce != nullptr &&
       (a.extra_data.size() != nonce->size() || !ConstantTimeEqual(a.extra_data, *nonce))) {
     return Rejected(
-        "quote: extraData does not equal the expected nonce (a replayed or foreign "
-        "quote)");
+        "quote: extraData (the qualifying data) does not equal the expected nonce (a replayed "
+        "or foreign quote)");
   }
   // Values the quote does not cover prove nothing; a caller handed them could mistake them for
   // attested ones, so they are refused rather than ignored.
