@@ -103,7 +103,7 @@ TEST_CASE("The token key is generated with mode 0600 once, then reused", "[rp][c
   CHECK(*PublicKeyToPem(again->get()) == *PublicKeyToPem(key->get()));
   auto rsa = GenerateRsaKey(2048);
   REQUIRE(rsa.ok());
-  REQUIRE(WriteFileAtomic(dir.File("rsa.key"), *PrivateKeyToPem(rsa->get())).ok());
+  REQUIRE(WriteFileAtomic(dir.File("rsa.key"), PrivateKeyToPem(rsa->get())->view()).ok());
   CHECK(LoadOrCreateTokenKey(dir.File("rsa.key"), true, &created).status().message().find(
             "not an EC P-256 key") != std::string::npos);
 }
