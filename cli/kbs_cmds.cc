@@ -2,6 +2,7 @@
 // Trustee's trustee-attester is used). Options are parsed here; the protocol, the binding and
 // every check live in evidence::KbsClient.
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,125 +14,105 @@
 #include "common/http.h"
 #include "common/keys.h"
 #include "common/tsm.h"
+#include "evidence/collect.h"
 #include "evidence/jose.h"
 #include "evidence/kbs.h"
 #include "evidence/kbs_client.h"
 #include "evidence/trustee.h"
-#include "snp/certs_table.h"
 #include "snp/provider.h"
-#include "snp/report.h"
-#include "snp/sim.h"
+#include "tdx/provider.h"
+#include "tpm/tpm.h"
 
 namespace cvm::cli {
 namespace {
 
-using nlohmann::ordered_json;
+// The platform's evidence sources for one kind, kept alive as long as the client uses them.
+struct EvidenceSources {
+  evidence::CollectKind kind = evidence::CollectKind::kSimSnp;
+  std::string sim_dir;
+  std::unique_ptr<snp::ReportProvider> snp;
+  std::unique_ptr<tdx::QuoteProvider> tdx;
+  std::unique_ptr<tpm::Tpm> tpm;
+  std::unique_ptr<HttpClient> imds;
+  evidence::CollectPlatform platform;
+};
 
-ordered_json IntArray(ByteSpan a) {
-  ordered_json out = ordered_json::array();
-  for (uint8_t b : a) out.push_back(b);
-  return out;
-}
-
-std::string_view SevCertType(snp::CertKind kind) {
+// The TEE kind the relying party is told about (/auth "tee") for a collection kind.
+evidence::TeeKind WireKind(evidence::CollectKind kind) {
   switch (kind) {
-    case snp::CertKind::kArk:
-      return "ARK";
-    case snp::CertKind::kAsk:
-      return "ASK";
-    case snp::CertKind::kVcek:
-      return "VCEK";
-    case snp::CertKind::kVlek:
-      return "VLEK";
-    case snp::CertKind::kCrl:
-      return "CRL";
-    case snp::CertKind::kOther:
+    case evidence::CollectKind::kSnp:
+    case evidence::CollectKind::kSimSnp:
+      return evidence::TeeKind::kSnp;
+    case evidence::CollectKind::kTdx:
+    case evidence::CollectKind::kSimTdx:
+      return evidence::TeeKind::kTdx;
+    case evidence::CollectKind::kAzSnpVtpm:
+      return evidence::TeeKind::kAzSnpVtpm;
+    case evidence::CollectKind::kAzTdxVtpm:
+      return evidence::TeeKind::kAzTdxVtpm;
+  }
+  return evidence::TeeKind::kSnp;
+}
+
+// Opens what --tee needs: a simulator state directory (sim-snp, sim-tdx), this guest's SEV-SNP
+// firmware (configfs-tsm or /dev/sev-guest), its TDX quote provider (configfs-tsm), or the Azure
+// vTPM and IMDS (az-snp-vtpm, az-tdx-vtpm).
+Result<std::shared_ptr<EvidenceSources>> OpenSources(const std::string& tee,
+                                                     const std::string& sim_dir) {
+  CVM_ASSIGN_OR_RETURN(evidence::CollectKind kind, evidence::ParseCollectKind(tee));
+  const bool simulated =
+      kind == evidence::CollectKind::kSimSnp || kind == evidence::CollectKind::kSimTdx;
+  if (simulated && sim_dir.empty()) return InvalidInput("--tee " + tee + " needs --sim DIR");
+  if (!simulated && !sim_dir.empty()) {
+    return InvalidInput("--sim applies only to --tee sim-snp and sim-tdx");
+  }
+  auto s = std::make_shared<EvidenceSources>();
+  s->kind = kind;
+  s->sim_dir = sim_dir;
+  switch (kind) {
+    case evidence::CollectKind::kSimSnp:
+    case evidence::CollectKind::kSimTdx:
       break;
+    case evidence::CollectKind::kSnp: {
+      CVM_ASSIGN_OR_RETURN(s->snp, snp::NewReportProvider(RealTsmFs(), snp::RealSevGuestSys()));
+      s->platform.snp = s->snp.get();
+      break;
+    }
+    case evidence::CollectKind::kTdx: {
+      CVM_ASSIGN_OR_RETURN(s->tdx, tdx::NewQuoteProvider(RealTsmFs()));
+      s->platform.tdx = s->tdx.get();
+      break;
+    }
+    case evidence::CollectKind::kAzSnpVtpm:
+    case evidence::CollectKind::kAzTdxVtpm: {
+      CVM_ASSIGN_OR_RETURN(s->tpm, tpm::OpenTpm());
+      s->platform.tpm = s->tpm.get();
+      s->imds = NewCurlHttpClient();
+      s->platform.imds = s->imds.get();
+      break;
+    }
   }
-  return "";
+  return s;
 }
 
-// Trustee's "snp" primary evidence (kbs-protocol.md section c): {"attestation_report": <the sev
-// crate's serde JSON of the report>, "cert_chain": [{"cert_type","data"}]}.
-//
-// LOCAL STAND-IN: when the evidence library's Collect()/ToTrusteeEvidence (evidence/trustee.h,
-// written in parallel) is merged, the two callers below should use it instead and this function
-// goes away.
-Result<ordered_json> SnpTrusteeEvidence(ByteSpan raw_report,
-                                        const std::vector<snp::CertTableEntry>& certs) {
-  // The report in the sev crate's serde shape: one codec, evidence/trustee.h's.
-  CVM_ASSIGN_OR_RETURN(ordered_json rep, evidence::SnpReportToSevJson(raw_report));
-  ordered_json chain = ordered_json::array();
-  for (const auto& cert : certs) {
-    ordered_json type = cert.kind == snp::CertKind::kOther
-                            ? ordered_json{{"OTHER", snp::GuidToString(cert.guid)}}
-                            : ordered_json(SevCertType(cert.kind));
-    chain.push_back({{"cert_type", type}, {"data", IntArray(cert.data)}});
-  }
-  ordered_json out;
-  out["attestation_report"] = std::move(rep);
-  out["cert_chain"] = chain.empty() ? ordered_json(nullptr) : chain;
-  return out;
-}
-
-std::array<uint8_t, 64> ReportData(const evidence::KbsChallenge& challenge,
-                                   const nlohmann::json& jwk, DigestAlg hash, Status* status) {
-  std::array<uint8_t, 64> out{};
-  auto digest = evidence::RuntimeDataDigest(hash, challenge.nonce, jwk, "");
-  if (!digest.ok()) {
-    *status = digest.status();
+// Evidence for a challenge through evidence::Collect (what the agent uses), in Trustee's
+// tee-evidence shape (evidence::ToTrusteeEvidence).
+evidence::KbsEvidenceProvider MakeProvider(std::shared_ptr<EvidenceSources> sources) {
+  return [sources](const evidence::KbsChallenge& challenge, const nlohmann::json& jwk,
+                   DigestAlg hash) -> Result<evidence::KbsEvidence> {
+    evidence::CollectRequest request;
+    request.kind = sources->kind;
+    request.nonce = challenge.nonce;
+    request.tee_pubkey = jwk;
+    request.hash = hash;
+    request.sim_dir = sources->sim_dir;
+    CVM_ASSIGN_OR_RETURN(evidence::Bundle bundle, evidence::Collect(request, sources->platform));
+    CVM_ASSIGN_OR_RETURN(evidence::TrusteeEvidence trustee, evidence::ToTrusteeEvidence(bundle));
+    evidence::KbsEvidence out;
+    out.primary_evidence = std::move(trustee.primary);
+    out.additional_evidence = std::move(trustee.additional);
     return out;
-  }
-  Bytes padded = evidence::PadReportData(*digest);
-  std::copy(padded.begin(), padded.end(), out.begin());
-  return out;
-}
-
-// The evidence provider for --tee: sim-snp (a simulator state directory) or snp (this guest's
-// SEV-SNP firmware through configfs-tsm or /dev/sev-guest).
-Result<evidence::KbsEvidenceProvider> MakeProvider(const std::string& tee,
-                                                   const std::string& sim_dir) {
-  if (tee == "sim-snp") {
-    if (sim_dir.empty()) return InvalidInput("--tee sim-snp needs --sim DIR");
-    CVM_ASSIGN_OR_RETURN(snp::SimSnp sim, snp::SimSnp::Load(sim_dir));
-    auto shared = std::make_shared<snp::SimSnp>(std::move(sim));
-    return evidence::KbsEvidenceProvider([shared](const evidence::KbsChallenge& c,
-                                                  const nlohmann::json& jwk,
-                                                  DigestAlg hash) -> Result<evidence::KbsEvidence> {
-      Status st;
-      snp::SimReportRequest request;
-      request.report_data = ReportData(c, jwk, hash, &st);
-      CVM_RETURN_IF_ERROR(st);
-      CVM_ASSIGN_OR_RETURN(Bytes report, shared->MakeReport(request));
-      snp::CertTableEntry vcek;
-      vcek.kind = snp::CertKind::kVcek;
-      vcek.guid = snp::CertKindGuid(snp::CertKind::kVcek);
-      vcek.data = shared->vcek().Der();
-      CVM_ASSIGN_OR_RETURN(ordered_json primary, SnpTrusteeEvidence(report, {vcek}));
-      evidence::KbsEvidence ev;
-      ev.primary_evidence = nlohmann::json::parse(primary.dump());
-      return ev;
-    });
-  }
-  if (!sim_dir.empty()) return InvalidInput("--sim applies only to --tee sim-snp");
-  if (tee == "snp") {
-    CVM_ASSIGN_OR_RETURN(std::unique_ptr<snp::ReportProvider> provider,
-                         snp::NewReportProvider(RealTsmFs(), snp::RealSevGuestSys()));
-    std::shared_ptr<snp::ReportProvider> shared(std::move(provider));
-    return evidence::KbsEvidenceProvider([shared](const evidence::KbsChallenge& c,
-                                                  const nlohmann::json& jwk,
-                                                  DigestAlg hash) -> Result<evidence::KbsEvidence> {
-      Status st;
-      auto report_data = ReportData(c, jwk, hash, &st);
-      CVM_RETURN_IF_ERROR(st);
-      CVM_ASSIGN_OR_RETURN(snp::SnpEvidence snp_ev, shared->GetReport(report_data, 0));
-      CVM_ASSIGN_OR_RETURN(ordered_json primary, SnpTrusteeEvidence(snp_ev.report, snp_ev.certs));
-      evidence::KbsEvidence ev;
-      ev.primary_evidence = nlohmann::json::parse(primary.dump());
-      return ev;
-    });
-  }
-  return InvalidInput("--tee " + tee + ": this cvmctl collects evidence for sim-snp and snp only");
+  };
 }
 
 struct CommonOptions {
@@ -148,8 +129,11 @@ struct CommonOptions {
 
 void AddCommon(ArgParser& p, CommonOptions* o) {
   p.Repeated("url", "URL", "relying party base URL (repeat to fail over in order)", &o->urls);
-  p.Option("tee", 0, "KIND", "evidence source: sim-snp (default) or snp", &o->tee);
-  p.Option("sim", 0, "DIR", "simulator state directory (cvmctl sim init) for sim-snp", &o->sim);
+  p.Option("tee", 0, "KIND",
+           "evidence source: sim-snp (default), sim-tdx, snp, tdx, az-snp-vtpm or az-tdx-vtpm",
+           &o->tee);
+  p.Option("sim", 0, "DIR", "simulator state directory (cvmctl sim init) for sim-snp/sim-tdx",
+           &o->sim);
   p.Option("ca-file", 0, "PEM", "CA certificates to trust for https instead of the system's",
            &o->ca_file);
   p.Option("pin-sha256", 0, "B64",
@@ -189,7 +173,6 @@ int WithClient(const CommonOptions& o, Fn fn) {
     if (!o.proxy.empty()) e.proxy = o.proxy;
     options.endpoints.push_back(std::move(e));
   }
-  options.tee = evidence::TeeKind::kSnp;  // both sources produce Trustee's "snp" evidence
   if (o.key_type == "p256") {
     options.key_type = evidence::TeeKeyType::kEcP256;
   } else if (o.key_type == "p521") {
@@ -208,10 +191,11 @@ int WithClient(const CommonOptions& o, Fn fn) {
     token_key = std::move(key).value();
     options.token_key = token_key.get();
   }
-  auto provider = MakeProvider(o.tee, o.sim);
-  if (!provider.ok()) return Fail(provider.status());
+  auto sources = OpenSources(o.tee, o.sim);
+  if (!sources.ok()) return Fail(sources.status());
+  options.tee = WireKind((*sources)->kind);
   auto http = NewCurlHttpClient();
-  evidence::KbsClient client(*http, std::move(options), std::move(provider).value());
+  evidence::KbsClient client(*http, std::move(options), MakeProvider(std::move(sources).value()));
   return fn(client);
 }
 

@@ -66,6 +66,7 @@ std::vector<Bytes> HostCerts(const std::vector<snp::CertTableEntry>& entries) {
 Result<Bytes> ThimVcek(HttpClient& imds) {
   HttpRequest req;
   req.url = kImdsThimUrl;
+  req.proxy = "";  // IMDS answers only inside the VM: never through a proxy
   req.headers = {{"Metadata", "true"}};
   req.max_response_bytes = 64 << 10;
   CVM_ASSIGN_OR_RETURN(HttpResponse resp, imds.Send(req).WithContext("IMDS THIM"));
@@ -87,6 +88,7 @@ Result<Bytes> ImdsTdQuote(HttpClient& imds, ByteSpan td_report) {
   HttpRequest req;
   req.method = "POST";
   req.url = kImdsTdQuoteUrl;
+  req.proxy = "";  // IMDS answers only inside the VM: never through a proxy
   req.headers = {{"Content-Type", "application/json"}};
   std::string body = json{{"report", Base64UrlEncode(td_report)}}.dump();
   req.body.assign(body.begin(), body.end());

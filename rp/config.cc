@@ -7,6 +7,7 @@
 
 #include "common/encoding.h"
 #include "common/keys.h"
+#include "evidence/kbs.h"
 #include "rp/yaml_util.h"
 
 namespace cvm::rp {
@@ -72,7 +73,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
                        c.tls_key = path(a, ak);
                      }}});
           }},
-         {"token_key", [&](const YAML::Node& v, const std::string& k) { c.token_key = path(v, k); }},
+         {"token_key",
+          [&](const YAML::Node& v, const std::string& k) { c.token_key = path(v, k); }},
          {"token_lifetime",
           [&](const YAML::Node& v, const std::string& k) { c.token_lifetime = r.Duration(v, k); }},
          {"issuer", [&](const YAML::Node& v, const std::string& k) { c.issuer = r.String(v, k); }},
@@ -88,8 +90,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
                     for (const auto& e : a) {
                       std::string name = r.String(e.first, ak);
                       std::string ek = ak + "." + name;
-                      if (!ValidResourcePath(name)) {
-                        r.Fail(e.first, ak, "'" + name + "' is not a resource path repo/type/tag");
+                      if (Status valid = evidence::ValidateResourcePath(name); !valid.ok()) {
+                        r.Fail(e.first, ak, valid.message());
                       }
                       std::shared_ptr<const SecretBytes> value;
                       auto set = [&](const YAML::Node& node, Bytes bytes) {
@@ -134,21 +136,25 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
             c.threads = static_cast<int>(r.Number(v, k, 256));
             if (c.threads == 0) r.Fail(v, k, "at least one thread");
           }},
-         {"audit_log", [&](const YAML::Node& v, const std::string& k) { c.audit_log = path(v, k); }},
+         {"audit_log",
+          [&](const YAML::Node& v, const std::string& k) { c.audit_log = path(v, k); }},
          {"diagnostic_header",
           [&](const YAML::Node& v, const std::string& k) { c.diagnostic_header = r.Bool(v, k); }},
          {"trust_anchors",
           [&](const YAML::Node& v, const std::string& k) {
-            r.Walk(v, k,
-                   {{"snp_roots", [&](const YAML::Node& a,
-                                      const std::string& ak) { c.snp_roots = paths(a, ak); }},
-                    {"tdx_roots", [&](const YAML::Node& a,
-                                      const std::string& ak) { c.tdx_roots = paths(a, ak); }},
-                    {"crls",
-                     [&](const YAML::Node& a, const std::string& ak) { c.crls = paths(a, ak); }},
-                    {"fetch_collateral", [&](const YAML::Node& a, const std::string& ak) {
-                       c.fetch_collateral = r.Bool(a, ak);
-                     }}});
+            r.Walk(
+                v, k,
+                {{"snp_roots",
+                  [&](const YAML::Node& a, const std::string& ak) { c.snp_roots = paths(a, ak); }},
+                 {"tdx_roots",
+                  [&](const YAML::Node& a, const std::string& ak) { c.tdx_roots = paths(a, ak); }},
+                 {"crls",
+                  [&](const YAML::Node& a, const std::string& ak) { c.crls = paths(a, ak); }},
+                 {"tdx_collateral", [&](const YAML::Node& a,
+                                        const std::string& ak) { c.tdx_collateral = path(a, ak); }},
+                 {"fetch_collateral", [&](const YAML::Node& a, const std::string& ak) {
+                    c.fetch_collateral = r.Bool(a, ak);
+                  }}});
           }},
          {"limits", [&](const YAML::Node& v, const std::string& k) {
             r.Walk(v, k,
@@ -256,9 +262,8 @@ Result<ossl::PKey> LoadOrCreateTokenKey(const std::string& path, bool create, bo
     CVM_ASSIGN_OR_RETURN(ossl::PKey key, GenerateEcKey(Curve::kP256));
     auto pem = PrivateKeyToPem(key.get());
     if (!pem.ok()) return pem.status();
-    // SecretBytes wipes the PEM when it goes out of scope.
-    Status written = WriteFileAtomic(path, pem->view(), 0600);
-    CVM_RETURN_IF_ERROR(written.WithContext("token key"));
+    // SecretBytes wipes the PEM when it goes.
+    CVM_RETURN_IF_ERROR(WriteFileAtomic(path, pem->view(), 0600).WithContext("token key"));
     *created = true;
     return key;
   }

@@ -37,6 +37,9 @@ struct Config {
   // trusted only when named here (and a policy rule still has to allow_simulated).
   std::vector<std::string> snp_roots, tdx_roots, crls;
   bool fetch_collateral = false;  // fetch missing VCEKs / TDX collateral over the network
+  // TDX collateral (PCCS JSON, tdx/collateral.h) for quotes that bring none (Trustee's tdx
+  // evidence never does): for one platform, e.g. `cvmctl sim collateral` or a PCCS export.
+  std::string tdx_collateral;
   size_t max_body = 2 << 20;
   size_t max_header = 16 << 10;
   std::chrono::seconds read_timeout{30};

@@ -1,10 +1,12 @@
 // Thin adapters from the relying party's seams (appraisal.h) to the evidence library.
 #include "rp/evidence_adapters.h"
 
+#include "common/file_util.h"
 #include "common/http.h"
 #include "evidence/bundle.h"
 #include "evidence/jose.h"
 #include "evidence/trustee.h"
+#include "tdx/collateral.h"
 
 namespace cvm::rp {
 namespace {
@@ -12,10 +14,11 @@ namespace {
 class BundleAppraiser final : public Appraiser {
  public:
   BundleAppraiser(std::vector<Certificate> snp_roots, std::vector<Certificate> tdx_roots,
-                  std::vector<Crl> crls, bool fetch)
+                  std::vector<Crl> crls, std::string tdx_collateral, bool fetch)
       : snp_roots_(std::move(snp_roots)),
         tdx_roots_(std::move(tdx_roots)),
         crls_(std::move(crls)),
+        tdx_collateral_(std::move(tdx_collateral)),
         fetch_(fetch) {}
 
   Result<Appraisal> Appraise(const AppraisalInput& in) const override {
@@ -34,6 +37,7 @@ class BundleAppraiser final : public Appraiser {
     options.snp_roots = snp_roots_;
     options.tdx_roots = tdx_roots_;
     options.crls = crls_;
+    options.collateral = tdx_collateral_;
     options.expected_nonce = in.nonce;
     options.expected_tee_pubkey = in.tee_pubkey;
     // HttpClient is one-request-at-a-time: one per appraisal.
@@ -52,6 +56,7 @@ class BundleAppraiser final : public Appraiser {
  private:
   const std::vector<Certificate> snp_roots_, tdx_roots_;
   const std::vector<Crl> crls_;
+  const std::string tdx_collateral_;
   const bool fetch_;
 };
 
@@ -83,13 +88,24 @@ class JwtSigner final : public TokenSigner {
 
 }  // namespace
 
+Result<std::string> LoadTdxCollateral(const Config& config) {
+  if (config.tdx_collateral.empty()) return std::string();
+  CVM_ASSIGN_OR_RETURN(
+      std::string text,
+      ReadTextFile(config.tdx_collateral, 4 << 20).WithContext("trust_anchors.tdx_collateral"));
+  CVM_RETURN_IF_ERROR(tdx::ParseCollateral(text).status().WithContext(config.tdx_collateral));
+  return text;
+}
+
 Result<EvidenceBackends> MakeEvidenceBackends(const Config& config, ossl::PKey token_key) {
   CVM_ASSIGN_OR_RETURN(auto snp_roots, LoadCertificates(config.snp_roots));
   CVM_ASSIGN_OR_RETURN(auto tdx_roots, LoadCertificates(config.tdx_roots));
   CVM_ASSIGN_OR_RETURN(auto crls, LoadCrls(config.crls));
+  CVM_ASSIGN_OR_RETURN(std::string tdx_collateral, LoadTdxCollateral(config));
   EvidenceBackends out;
-  out.appraiser = std::make_unique<BundleAppraiser>(std::move(snp_roots), std::move(tdx_roots),
-                                                    std::move(crls), config.fetch_collateral);
+  out.appraiser =
+      std::make_unique<BundleAppraiser>(std::move(snp_roots), std::move(tdx_roots), std::move(crls),
+                                        std::move(tdx_collateral), config.fetch_collateral);
   out.sealer = std::make_unique<JweSealer>();
   out.signer = std::make_unique<JwtSigner>(std::move(token_key));
   return out;

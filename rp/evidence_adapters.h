@@ -18,8 +18,10 @@ struct EvidenceBackends {
   std::unique_ptr<TokenSigner> signer;
 };
 
+// The configuration's TDX collateral file (checked to parse), "" when none is configured.
+Result<std::string> LoadTdxCollateral(const Config& config);
+
 // Loads the trust anchors and CRLs the configuration names and builds the three adapters.
-// kUnavailable when this cvm-rp was built without the evidence library's implementation.
 Result<EvidenceBackends> MakeEvidenceBackends(const Config& config, ossl::PKey token_key);
 
 }  // namespace cvm::rp

@@ -8,7 +8,7 @@
 #include "common/args.h"
 #include "common/encoding.h"
 #include "common/log.h"
-#include "rp/messages.h"
+#include "evidence/kbs.h"
 
 namespace cvm::rp {
 namespace {
@@ -53,6 +53,11 @@ AuditRecord Record(std::string event, const HttpIn& request) {
   return record;
 }
 
+// The session id of the request's kbs-session-id cookie, "" when absent.
+std::string SessionIdOf(const HttpIn& request) {
+  return evidence::SessionIdFromCookieHeader(request.cookie).value_or("");
+}
+
 HttpOut Json(int status, std::string body) {
   HttpOut out;
   out.status = status;
@@ -62,22 +67,6 @@ HttpOut Json(int status, std::string body) {
 }
 
 }  // namespace
-
-std::string SessionIdFromCookie(std::string_view header) {
-  size_t pos = 0;
-  while (pos < header.size()) {
-    size_t end = header.find(';', pos);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view pair = header.substr(pos, end - pos);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == evidence::kKbsSessionCookie) {
-      return std::string(pair.substr(eq + 1));
-    }
-    pos = end + 1;
-  }
-  return "";
-}
 
 std::string HttpDate(TimePoint t) {
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
@@ -119,7 +108,9 @@ HttpOut KbsService::Refuse(AuditRecord record, int status, std::string_view vari
                            std::string_view detail) {
   record.allowed = false;
   record.status = status;
-  HttpOut out = Json(status, ErrorBody(variant, detail));
+  // The detail can quote a path segment: never throw on bytes that are not UTF-8.
+  HttpOut out = Json(status, evidence::ToJson(evidence::MakeKbsError(variant, detail))
+                                 .dump(-1, ' ', false, json::error_handler_t::replace));
   // Trustee's error builder sets no Content-Type (kbs-protocol.md section a, "Errors").
   out.content_type.clear();
   if (options_.diagnostic_header) {
@@ -170,13 +161,13 @@ HttpOut KbsService::Handle(const HttpIn& request) {
 
 HttpOut KbsService::Auth(const HttpIn& request) {
   AuditRecord record = Record("auth", request);
-  auto parsed = ParseAuthRequest(request.body);
+  auto parsed = evidence::ParseKbsRequest(request.body);
   if (!parsed.ok()) {
     record.reasons.push_back(parsed.status().message());
     return Refuse(std::move(record), 401, "AttestationError",
                   std::string(kAuthFailed) + ": deserialize Request");
   }
-  auto tee = ParseTee(parsed->tee);
+  auto tee = evidence::ParseTeeKind(parsed->tee);
   if (!tee.ok()) {
     record.reasons.push_back(tee.status().message());
     // kbs-types refuses names it does not know while deserialising; a kind it knows but we do
@@ -204,7 +195,10 @@ HttpOut KbsService::Auth(const HttpIn& request) {
   record.allowed = true;
   record.status = 200;
   audit_.Write(record);
-  HttpOut out = Json(200, ChallengeBody(session->nonce));
+  // extra-params "": the builtin attestation service's answer for every TEE we accept (the
+  // client then binds with sha384, which is what the session records).
+  HttpOut out =
+      Json(200, evidence::ToJson(evidence::KbsChallenge{session->nonce, std::nullopt}).dump());
   out.headers.emplace_back("Set-Cookie", SessionCookie(*session));
   return out;
 }
@@ -216,21 +210,21 @@ HttpOut KbsService::Attest(const HttpIn& request) {
     record.reasons.push_back(std::move(reason));
     return Refuse(std::move(record), 401, "AttestationError", kAttestFailed);
   };
-  std::string id = SessionIdFromCookie(request.cookie);
+  std::string id = SessionIdOf(request);
   if (id.empty()) return refuse("no kbs-session-id cookie");
   record.session = id;
-  auto attestation = ParseAttestRequest(request.body);
+  auto attestation = evidence::ParseKbsAttestation(request.body);
   if (!attestation.ok()) return refuse(attestation.status().message());
   auto session = sessions_.Get(id);
   if (!session.ok()) return refuse(session.status().message());
-  record.tee = std::string(TeeName(session->tee));
+  record.tee = std::string(evidence::TeeKindName(session->tee));
   if (session->grant) {
     // Trustee returns the stored token without appraising again (backend.rs, __attest).
     record.allowed = true;
     record.status = 200;
     record.reasons.push_back("session already attested: the stored token was returned");
     audit_.Write(record);
-    HttpOut out = Json(200, json{{"token", session->grant->token}}.dump());
+    HttpOut out = Json(200, evidence::TokenResponseJson(session->grant->token).dump());
     out.headers.emplace_back("Set-Cookie", SessionCookie(*session));
     return out;
   }
@@ -278,7 +272,7 @@ HttpOut KbsService::Attest(const HttpIn& request) {
   json runtime = {{"tee-pubkey", input.tee_pubkey},
                   {"nonce", input.nonce},
                   {"additional-evidence", input.additional_evidence}};
-  json annotated = {{std::string(TeeName(session->tee)), appraisal->claims_json},
+  json annotated = {{std::string(evidence::TeeKindName(session->tee)), appraisal->claims_json},
                     {"runtime_data_claims", runtime}};
   if (input.init_data) {
     annotated["init_data"] = {{"format", input.init_data->format},
@@ -317,7 +311,7 @@ HttpOut KbsService::Attest(const HttpIn& request) {
   record.status = 200;
   for (auto& note : appraisal->notes) record.reasons.push_back("note: " + note);
   audit_.Write(record);
-  HttpOut out = Json(200, json{{"token", (*held)->token}}.dump());
+  HttpOut out = Json(200, evidence::TokenResponseJson((*held)->token).dump());
   out.headers.emplace_back("Set-Cookie", SessionCookie(*session));
   return out;
 }
@@ -327,7 +321,7 @@ HttpOut KbsService::Resource(const HttpIn& request, std::string_view path) {
   record.resource = std::string(path);
   TimePoint now = clock_.Now();
   std::shared_ptr<const Grant> grant;
-  std::string id = SessionIdFromCookie(request.cookie);
+  std::string id = SessionIdOf(request);
   if (!id.empty()) {
     auto session = sessions_.Get(id);
     if (session.ok() && session->grant) grant = session->grant;
@@ -355,14 +349,14 @@ HttpOut KbsService::Resource(const HttpIn& request, std::string_view path) {
     }
   }
   record.session = grant->session_id;
-  record.tee = std::string(TeeName(grant->tee));
+  record.tee = std::string(evidence::TeeKindName(grant->tee));
   record.evidence_digest = grant->evidence_digest;
   if (now >= grant->expires) {
     record.reasons.push_back("the attestation token has expired");
     return Refuse(std::move(record), 401, "TokenVerifierError", "Token Verifier error");
   }
-  if (!ValidResourcePath(path)) {
-    record.reasons.push_back("not a resource path repo/type/tag with valid segments");
+  if (Status valid = evidence::ValidateResourcePath(path); !valid.ok()) {
+    record.reasons.push_back(valid.message());
     return Refuse(std::move(record), 401, "PluginInternalError", "Plugin internal error");
   }
   State state = Snapshot();

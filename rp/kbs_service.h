@@ -79,8 +79,6 @@ class KbsService {
   State state_;  // guarded by mu_
 };
 
-// The value of the kbs-session-id cookie in a Cookie header, "" when absent.
-std::string SessionIdFromCookie(std::string_view cookie_header);
 // An HTTP date (RFC 7231 IMF-fixdate), as cookies' Expires carries it.
 std::string HttpDate(TimePoint t);
 

@@ -39,6 +39,7 @@ Result<Loaded> LoadAll(const std::string& file) {
   CVM_RETURN_IF_ERROR(LoadCertificates(out.config.snp_roots).status());
   CVM_RETURN_IF_ERROR(LoadCertificates(out.config.tdx_roots).status());
   CVM_RETURN_IF_ERROR(LoadCrls(out.config.crls).status());
+  CVM_RETURN_IF_ERROR(LoadTdxCollateral(out.config).status());
   return out;
 }
 
@@ -170,8 +171,8 @@ int main(int argc, char** argv) {
   AddStandardOptions(parser, &standard);
   parser.Epilog(
       "Signals: SIGHUP reloads the policy and resources; SIGTERM/SIGINT stop gracefully.\n"
-      "Exit codes: 0 ok, 2 unusable configuration, 3 cannot serve (address in use, or built\n"
-      "without the evidence library), 4 internal error. See docs/relying-party.md.");
+      "Exit codes: 0 ok, 2 unusable configuration, 3 cannot serve (address in use), 4 internal\n"
+      "error. See docs/relying-party.md.");
   if (auto exit_code = parser.Parse(argc, argv)) return *exit_code;
   if (auto exit_code = ApplyStandardOptions(standard, "cvm-rp")) return *exit_code;
   if (config.empty() == check.empty()) {

@@ -4,7 +4,7 @@
 
 #include "common/encoding.h"
 #include "common/file_util.h"
-#include "rp/messages.h"
+#include "evidence/kbs.h"
 #include "rp/resources.h"
 #include "rp/yaml_util.h"
 
@@ -56,7 +56,7 @@ PolicyRule ParseRule(const yaml::Reader& r, const YAML::Node& node, const std::s
       {{"tee",
         [&](const YAML::Node& v, const std::string& k) {
           for (const auto& t : r.StringList(v, k)) {
-            auto kind = ParseTee(t);
+            auto kind = evidence::ParseTeeKind(t);
             if (!kind.ok()) r.Fail(v, k, kind.status().message());
             rule.tee.insert(*kind);
           }
@@ -235,7 +235,7 @@ Result<Policy> LoadPolicy(const std::string& path) {
 std::vector<std::string> EvaluateRule(const PolicyRule& rule, const evidence::Claims& c,
                                       std::chrono::seconds evidence_age) {
   std::vector<std::string> v;
-  std::string tee(TeeName(c.tee));
+  std::string tee(evidence::TeeKindName(c.tee));
   if (rule.tee.count(c.tee) == 0) v.push_back("TEE kind " + tee + " is not accepted");
   if (c.debug && !rule.allow_debug) v.push_back("debug guest refused (allow_debug is false)");
   if (c.simulated_root && !rule.allow_simulated) {

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "common/log.h"
+#include "evidence/kbs.h"
 
 namespace cvm::rp {
 namespace {
@@ -23,25 +24,8 @@ bool ValidResourceSegment(std::string_view s) {
   return true;
 }
 
-bool ValidResourcePath(std::string_view path) {
-  size_t segments = 0;
-  size_t start = 0;
-  while (true) {
-    size_t slash = path.find('/', start);
-    std::string_view seg =
-        path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    if (!ValidResourceSegment(seg)) return false;
-    ++segments;
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  return segments == 3;
-}
-
 Status ResourceStore::Add(const std::string& path, SecretBytes value) {
-  if (!ValidResourcePath(path)) {
-    return InvalidInput("resource path '" + path + "' is not repo/type/tag");
-  }
+  CVM_RETURN_IF_ERROR(evidence::ValidateResourcePath(path));
   if (items_.count(path) != 0) return InvalidInput("resource '" + path + "' is defined twice");
   items_.emplace(path, std::make_shared<const SecretBytes>(std::move(value)));
   return Status::Ok();
@@ -67,7 +51,7 @@ Status ResourceStore::LoadDirectory(const std::string& dir, const ResourceLimits
         // symlink_status: a link is skipped, never followed out of the tree.
         if (!repo.is_directory() || repo.is_symlink() || !type.is_directory() ||
             type.is_symlink() || tag.symlink_status().type() != fs::file_type::regular ||
-            !ValidResourcePath(rel)) {
+            !evidence::ValidateResourcePath(rel).ok()) {
           log::Warning("resource directory: skipping " + tag.path().string() +
                        " (not a regular file at a valid repo/type/tag path)");
           continue;

@@ -17,8 +17,7 @@ namespace cvm::rp {
 // Trustee's rule for a resource path segment: ^[a-zA-Z0-9_\-]+[a-zA-Z0-9_\-\.]*$
 // (plugins/implementations/resource/backend.rs), so "..", ".x" and "%2e" are all refused.
 bool ValidResourceSegment(std::string_view segment);
-// "repo/type/tag": exactly three valid segments.
-bool ValidResourcePath(std::string_view path);
+// (A whole path "repo/type/tag" is checked with evidence::ValidateResourcePath.)
 
 struct ResourceLimits {
   size_t max_resource_size = 1 << 20;

@@ -41,7 +41,8 @@ void Die(const Status& s, const char* what) {
   std::abort();
 }
 
-// A self-signed P-256 certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1).
+}  // namespace
+
 void WriteTlsFiles(const std::string& cert_file, const std::string& key_file) {
   auto key = GenerateEcKey(Curve::kP256);
   if (!key.ok()) Die(key.status(), "TLS key");
@@ -59,8 +60,6 @@ void WriteTlsFiles(const std::string& cert_file, const std::string& key_file) {
   if (Status s = WriteFileAtomic(cert_file, cert->Pem()); !s.ok()) Die(s, "write cert");
   if (Status s = WriteFileAtomic(key_file, pem->view()); !s.ok()) Die(s, "write key");
 }
-
-}  // namespace
 
 RpFixture::RpFixture(RpOptions options) {
   ca_file_ = dir.File("tls.crt");

@@ -23,6 +23,10 @@ inline constexpr char kDiskSecret[] = "top-secret-disk-key";
 
 nlohmann::json GoodEvidence();
 
+// Writes a self-signed P-256 certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) and its
+// key (PEM); aborts on failure.
+void WriteTlsFiles(const std::string& cert_file, const std::string& key_file);
+
 struct RpOptions {
   std::string policy = kTestPolicy;
   bool diagnostic_header = true;
