@@ -256,8 +256,7 @@ Result<ossl::PKey> LoadOrCreateTokenKey(const std::string& path, bool create, bo
     CVM_ASSIGN_OR_RETURN(ossl::PKey key, GenerateEcKey(Curve::kP256));
     auto pem = PrivateKeyToPem(key.get());
     if (!pem.ok()) return pem.status();
-    Status written = WriteFileAtomic(path, *pem, 0600);
-    OPENSSL_cleanse(pem->data(), pem->size());
+    Status written = WriteFileAtomic(path, pem->view(), 0600);  // SecretBytes wipes the PEM
     CVM_RETURN_IF_ERROR(written.WithContext("token key"));
     *created = true;
     return key;
