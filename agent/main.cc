@@ -14,7 +14,9 @@
 #include "agent/api.h"
 #include "agent/api_server.h"
 #include "agent/boot.h"
+#include "agent/collect_source.h"
 #include "agent/config.h"
+#include "agent/kbs_attester.h"
 #include "agent/platform.h"
 #include "agent/sinks.h"
 #include "agent/state.h"
@@ -83,15 +85,21 @@ int Run(const Config& config) {
     log::Warning(std::string("SIMULATED TEE ") + TeeKindName(platform->kind) +
                  ": this is not a confidential VM and its evidence proves nothing");
   }
-  // The relying-party exchange and evidence collection come from the evidence library
-  // (issue #9); until they are linked in, a configuration that needs them is refused rather
-  // than run with anything less.
-  Attester* attester = nullptr;
-  EvidenceSource* evidence = nullptr;
-  if (!config.resources.empty() && attester == nullptr) {
-    log::Error("this build has no relying-party client linked in; resources cannot be attested");
+  // Evidence comes from the detected TEE only (a simulator only when configured, see
+  // DetectPlatform); a provider that cannot be opened is a start failure, never a fallback.
+  auto collector = EvidenceCollector::Open(config, *platform);
+  if (!collector.ok()) {
+    log::Error("evidence: " + collector.status().ToString());
     return kExitUnavailable;
   }
+  auto kbs_attester = NewKbsAttester(config, *collector);
+  if (!kbs_attester.ok()) {
+    log::Error("relying parties: " + kbs_attester.status().ToString());
+    return kbs_attester.status().code() == Code::kInvalidInput ? kExitUsage : kExitUnavailable;
+  }
+  std::unique_ptr<EvidenceSource> evidence_source = NewCollectEvidenceSource(*collector);
+  Attester* attester = kbs_attester->get();
+  EvidenceSource* evidence = evidence_source.get();
 
   // Signals are taken by a dedicated thread: block them before any other thread starts.
   sigset_t signals;

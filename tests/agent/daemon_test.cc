@@ -11,6 +11,7 @@
 
 #include "common/file_util.h"
 #include "common/http.h"
+#include "snp/sim.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::agent {
@@ -116,9 +117,10 @@ TEST_CASE("cvm-agentd --version and --help work") {
 
 TEST_CASE("The real daemon on a simulated TEE serves its API and stops cleanly") {
   TempDir dir;
+  REQUIRE(snp::SimSnp::Create(snp::SimPlatform{}, dir.File("sim")).ok());
   std::string socket = dir.File("run/api.sock");
   std::string config =
-      "tee: sim-snp\nsim: {state_dir: " + dir.path() + "}\napi: {socket: " + socket + "}\n";
+      "tee: sim-snp\nsim: {state_dir: " + dir.File("sim") + "}\napi: {socket: " + socket + "}\n";
   std::string path = WriteConfig(dir, config);
   Daemon daemon(path);
   auto http = NewCurlHttpClient();
@@ -137,13 +139,38 @@ TEST_CASE("The real daemon on a simulated TEE serves its API and stops cleanly")
   CHECK(j["simulated"] == true);
   CHECK(j["tee"]["kind"] == "sim-snp");
   CHECK(j["state"] == "ready");
-  // No evidence source is linked into this build yet: the endpoint says so instead of faking.
+  // A fresh bundle from the simulated firmware that `cvmctl verify` accepts with the simulated
+  // root, its runtime data carrying the caller's nonce.
+  std::string cvmctl = cvm::testing::BinaryDir() + "/cli/cvmctl";
+  std::string root = dir.File("sim/ark.pem");
   req.url = "http://localhost/v1/evidence?nonce=abcdefgh12";
   resp = http->Send(req);
   REQUIRE(resp.ok());
-  CHECK(resp->status == 503);
+  REQUIRE(resp->status == 200);
+  auto bundle = nlohmann::json::parse(AsChars(resp->body));
+  CHECK(bundle["runtime_data"]["nonce"] == "abcdefgh12");
+  REQUIRE(WriteFileAtomic(dir.File("bundle.json"), AsChars(resp->body)).ok());
+  auto verified = cvm::testing::Run({cvmctl, "verify", dir.File("bundle.json"), "--root", root});
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+  // raw=1: REPORT_DATA is exactly the caller's 64 bytes, which `cvmctl verify --nonce` checks.
+  std::string raw(128, '0');
+  for (size_t i = 0; i < raw.size(); ++i) raw[i] = "0123456789abcdef"[i % 16];
+  req.url = "http://localhost/v1/evidence?raw=1&nonce=" + raw;
+  resp = http->Send(req);
+  REQUIRE(resp.ok());
+  REQUIRE(resp->status == 200);
+  REQUIRE(WriteFileAtomic(dir.File("raw.json"), AsChars(resp->body)).ok());
+  verified =
+      cvm::testing::Run({cvmctl, "verify", dir.File("raw.json"), "--root", root, "--nonce", raw});
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+  std::string other = raw;
+  other[0] = 'f';
+  verified =
+      cvm::testing::Run({cvmctl, "verify", dir.File("raw.json"), "--root", root, "--nonce", other});
+  CHECK(verified.exit_code == 1);
   // cvmctl's online verbs talk to it over the same socket.
-  std::string cvmctl = cvm::testing::BinaryDir() + "/cli/cvmctl";
   auto st = cvm::testing::Run({cvmctl, "status", "--socket", socket});
   CHECK(st.exit_code == 0);
   CHECK(st.out.find("sim-snp") != std::string::npos);

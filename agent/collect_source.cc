@@ -1,0 +1,180 @@
+#include "agent/collect_source.h"
+
+#include <sys/stat.h>
+
+#include <mutex>
+
+#include "common/http.h"
+#include "common/tsm.h"
+#include "evidence/bundle.h"
+#include "evidence/collect.h"
+#include "snp/provider.h"
+#include "snp/sim.h"
+#include "tdx/provider.h"
+#include "tdx/sim.h"
+#include "tpm/tpm.h"
+
+namespace cvm::agent {
+namespace {
+
+// Where the firmware publishes the TDX CCEL table (and data/CCEL, its event log).
+constexpr char kAcpiTablesDir[] = "/sys/firmware/acpi/tables";
+
+evidence::CollectKind ToCollectKind(TeeKind kind) {
+  switch (kind) {
+    case TeeKind::kSnp:
+      return evidence::CollectKind::kSnp;
+    case TeeKind::kTdx:
+      return evidence::CollectKind::kTdx;
+    case TeeKind::kAzSnpVtpm:
+      return evidence::CollectKind::kAzSnpVtpm;
+    case TeeKind::kAzTdxVtpm:
+      return evidence::CollectKind::kAzTdxVtpm;
+    case TeeKind::kSimSnp:
+      return evidence::CollectKind::kSimSnp;
+    case TeeKind::kSimTdx:
+      return evidence::CollectKind::kSimTdx;
+  }
+  return evidence::CollectKind::kSnp;
+}
+
+bool IsAzure(TeeKind k) { return k == TeeKind::kAzSnpVtpm || k == TeeKind::kAzTdxVtpm; }
+
+// IMDS answers only from inside the VM: whatever the environment says, no proxy.
+class NoProxyHttpClient final : public HttpClient {
+ public:
+  NoProxyHttpClient() : inner_(NewCurlHttpClient()) {}
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    HttpRequest r = request;
+    r.proxy = "";
+    return inner_->Send(r);
+  }
+
+ private:
+  std::unique_ptr<HttpClient> inner_;
+};
+
+class CollectSource final : public EvidenceSource {
+ public:
+  explicit CollectSource(std::shared_ptr<EvidenceCollector> c) : collector_(std::move(c)) {}
+  Result<std::string> Collect(const EvidenceRequest& request) override {
+    evidence::CollectRequest r;
+    if (request.runtime_data.has_value() == request.report_data.has_value()) {
+      return InvalidInput("evidence: exactly one of runtime data and raw report data is bound");
+    }
+    if (request.runtime_data) {
+      const nlohmann::json& rt = *request.runtime_data;
+      if (!rt.is_object() || rt.size() != 1 || !rt.contains("nonce") ||
+          !rt.at("nonce").is_string()) {
+        return InvalidInput("evidence: runtime data must be {\"nonce\": <string>}");
+      }
+      r.nonce = rt.at("nonce").get<std::string>();
+      r.tee_pubkey = nullptr;
+    } else {
+      r.report_data_raw = Bytes(request.report_data->begin(), request.report_data->end());
+    }
+    CVM_ASSIGN_OR_RETURN(evidence::Bundle bundle, collector_->Collect(std::move(r)));
+    return evidence::ToJson(bundle).dump();
+  }
+
+ private:
+  std::shared_ptr<EvidenceCollector> collector_;
+};
+
+}  // namespace
+
+struct EvidenceCollector::Impl {
+  TeeKind kind = TeeKind::kSnp;
+  std::string sim_dir;
+  bool include_tpm = false;
+  std::string event_log;
+  std::unique_ptr<snp::ReportProvider> snp;
+  std::unique_ptr<tdx::QuoteProvider> tdx;
+  std::unique_ptr<tpm::Tpm> tpm;
+  std::unique_ptr<HttpClient> imds;
+  std::string acpi_dir;
+  std::mutex mu;  // one hardware request at a time (the TPM and the guest device need it)
+};
+
+EvidenceCollector::EvidenceCollector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EvidenceCollector::~EvidenceCollector() = default;
+
+TeeKind EvidenceCollector::kind() const { return impl_->kind; }
+
+Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config& config,
+                                                                   const Platform& platform) {
+  auto impl = std::make_unique<Impl>();
+  impl->kind = platform.kind;
+  switch (platform.kind) {
+    case TeeKind::kSimSnp: {
+      auto sim = snp::SimSnp::Load(config.sim_state_dir);
+      if (!sim.ok()) {
+        return Unavailable("simulated SNP state " + config.sim_state_dir + ": " +
+                           sim.status().ToString());
+      }
+      impl->sim_dir = config.sim_state_dir;
+      break;
+    }
+    case TeeKind::kSimTdx: {
+      auto sim = tdx::SimTdx::Load(config.sim_state_dir);
+      if (!sim.ok()) {
+        return Unavailable("simulated TDX state " + config.sim_state_dir + ": " +
+                           sim.status().ToString());
+      }
+      impl->sim_dir = config.sim_state_dir;
+      break;
+    }
+    case TeeKind::kSnp: {
+      auto p = snp::NewReportProvider(RealTsmFs(), snp::RealSevGuestSys());
+      if (!p.ok()) return Unavailable("SEV-SNP report provider: " + p.status().ToString());
+      impl->snp = std::move(p).value();
+      break;
+    }
+    case TeeKind::kTdx: {
+      auto p = tdx::NewQuoteProvider(RealTsmFs());
+      if (!p.ok()) return Unavailable("TDX quote provider: " + p.status().ToString());
+      impl->tdx = std::move(p).value();
+      struct stat st {};
+      if (::stat((std::string(kAcpiTablesDir) + "/CCEL").c_str(), &st) == 0) {
+        impl->acpi_dir = kAcpiTablesDir;
+      }
+      break;
+    }
+    case TeeKind::kAzSnpVtpm:
+    case TeeKind::kAzTdxVtpm:
+      impl->imds = std::make_unique<NoProxyHttpClient>();
+      break;
+  }
+  const bool azure = IsAzure(platform.kind);
+  impl->include_tpm = config.tpm.enabled && !azure;
+  if (azure || config.tpm.enabled) {
+    auto t = tpm::OpenTpm(config.tpm.tcti);
+    if (!t.ok()) return Unavailable("TPM " + config.tpm.tcti + ": " + t.status().ToString());
+    impl->tpm = std::move(t).value();
+    impl->event_log = config.tpm.event_log;
+  }
+  return std::shared_ptr<EvidenceCollector>(new EvidenceCollector(std::move(impl)));
+}
+
+Result<evidence::Bundle> EvidenceCollector::Collect(evidence::CollectRequest request) {
+  Impl& m = *impl_;
+  request.kind = ToCollectKind(m.kind);
+  request.sim_dir = m.sim_dir;
+  request.include_tpm = m.include_tpm && request.nonce.has_value();
+  request.event_log_path = m.tpm ? m.event_log : std::string();
+  evidence::CollectPlatform platform;
+  platform.snp = m.snp.get();
+  platform.tdx = m.tdx.get();
+  platform.tpm = m.tpm.get();
+  platform.imds = m.imds.get();
+  platform.acpi_dir = m.acpi_dir;
+  std::lock_guard<std::mutex> lock(m.mu);
+  return evidence::Collect(request, platform);
+}
+
+std::unique_ptr<EvidenceSource> NewCollectEvidenceSource(
+    std::shared_ptr<EvidenceCollector> collector) {
+  return std::make_unique<CollectSource>(std::move(collector));
+}
+
+}  // namespace cvm::agent

@@ -1,0 +1,56 @@
+// The production evidence side of the daemon: the TEE's providers, opened once for the detected
+// platform (EvidenceCollector), and the local evidence API's source over evidence::Collect
+// (NewCollectEvidenceSource). The relying-party attester (kbs_attester.h) collects through the
+// same EvidenceCollector, so the hardware is asked by one owner only.
+#pragma once
+
+#include <memory>
+
+#include "agent/attester.h"
+#include "agent/config.h"
+#include "agent/platform.h"
+#include "common/status.h"
+
+namespace cvm::evidence {
+struct Bundle;
+struct CollectRequest;
+}  // namespace cvm::evidence
+
+namespace cvm::agent {
+
+class EvidenceCollector {
+ public:
+  // Opens what `platform` needs: sim-snp / sim-tdx load the configured state directory (so a
+  // missing or broken one is found at start), snp / tdx open the report/quote provider
+  // (configfs-tsm first), the Azure kinds and `tpm.enabled` open the TPM at tpm.tcti, the Azure
+  // kinds an IMDS client that never uses a proxy. kUnavailable naming what could not be opened.
+  static Result<std::shared_ptr<EvidenceCollector>> Open(const Config& config,
+                                                         const Platform& platform);
+  ~EvidenceCollector();
+  EvidenceCollector(const EvidenceCollector&) = delete;
+  EvidenceCollector& operator=(const EvidenceCollector&) = delete;
+
+  // Collects a bundle for `request`'s binding (nonce + TEE key + hash, or raw report data); the
+  // kind, the simulator directory and the TPM settings are filled in from the configuration
+  // (the TPM is added only in runtime-data mode: raw report data cannot bind it). Serialised:
+  // one hardware request at a time. Errors as evidence::Collect.
+  Result<evidence::Bundle> Collect(evidence::CollectRequest request);
+
+  // The Trustee TEE kind the relying party is told (sim kinds produce real snp/tdx evidence).
+  TeeKind kind() const;
+
+ private:
+  struct Impl;
+  explicit EvidenceCollector(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The local API's EvidenceSource: runtime-data requests {"nonce": N} become a bundle whose
+// runtime_data is {"additional-evidence": "" (or the vTPM evidence), "nonce": N, "tee-pubkey":
+// null} bound by the bundle rule (bundle.h); raw requests put exactly the 64 caller bytes in
+// REPORT_DATA. Returns the bundle's JSON text (evidence::ToJson). kInvalidInput for runtime data
+// with members other than a string "nonce". Thread-safe (the collector serialises).
+std::unique_ptr<EvidenceSource> NewCollectEvidenceSource(
+    std::shared_ptr<EvidenceCollector> collector);
+
+}  // namespace cvm::agent
