@@ -184,6 +184,7 @@ Status BootFlow::Deliver(AttestOutcome& outcome, bool first) {
   }
   outcome.resources.clear();  // wipes the plaintexts
   token_expiry_ = outcome.token_expiry;
+  token_received_ = now;
   {
     std::lock_guard<std::mutex> lock(token_mu_);
     token_ = std::move(outcome.token);
@@ -248,7 +249,16 @@ void BootFlow::RunForever() {
     // The next scheduled re-attestation: before expiry, or on the interval; else only on request.
     std::optional<TimePoint> due;
     TimePoint now = d_.clock->Now();
-    if (token_expiry_) due = *token_expiry_ - d_.config->refresh.before_expiry;
+    if (token_expiry_) {
+      // before_expiry ahead of expiry, but never in the first half of the token's life: a
+      // relying party whose tokens live shorter than before_expiry would otherwise be asked
+      // again at once, in a loop.
+      auto half_life = std::chrono::duration_cast<std::chrono::milliseconds>(
+          (*token_expiry_ - token_received_) / 2);
+      auto margin =
+          std::clamp(half_life, std::chrono::milliseconds(0), d_.config->refresh.before_expiry);
+      due = *token_expiry_ - margin;
+    }
     if (d_.config->refresh.interval.count() > 0) {
       TimePoint next = now + d_.config->refresh.interval;
       if (!due || next < *due) due = next;

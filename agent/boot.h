@@ -104,6 +104,7 @@ class BootFlow {
   BootDeps d_;
   std::vector<std::string> paths_;
   std::optional<TimePoint> token_expiry_;
+  TimePoint token_received_{};  // when token_expiry_ was set
   mutable std::mutex token_mu_;
   std::string token_;  // guarded by token_mu_
   std::atomic<bool> stop_{false};

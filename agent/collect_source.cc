@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "common/http.h"
@@ -86,6 +87,7 @@ class CollectSource final : public EvidenceSource {
 struct EvidenceCollector::Impl {
   TeeKind kind = TeeKind::kSnp;
   std::string sim_dir;
+  Bytes sim_measurement;  // empty: the simulator's default
   bool include_tpm = false;
   std::string event_log;
   std::unique_ptr<snp::ReportProvider> snp;
@@ -113,6 +115,7 @@ Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config&
                            sim.status().ToString());
       }
       impl->sim_dir = config.sim_state_dir;
+      impl->sim_measurement = config.sim_measurement;
       break;
     }
     case TeeKind::kSimTdx: {
@@ -122,6 +125,7 @@ Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config&
                            sim.status().ToString());
       }
       impl->sim_dir = config.sim_state_dir;
+      impl->sim_measurement = config.sim_measurement;
       break;
     }
     case TeeKind::kSnp: {
@@ -160,6 +164,15 @@ Result<evidence::Bundle> EvidenceCollector::Collect(evidence::CollectRequest req
   Impl& m = *impl_;
   request.kind = ToCollectKind(m.kind);
   request.sim_dir = m.sim_dir;
+  if (!m.sim_measurement.empty()) {
+    if (m.kind == TeeKind::kSimSnp) {
+      snp::SimReportRequest launch;
+      std::copy(m.sim_measurement.begin(), m.sim_measurement.end(), launch.measurement.begin());
+      request.sim_snp_launch = launch;
+    } else if (m.kind == TeeKind::kSimTdx) {
+      request.sim_tdx_mrtd = m.sim_measurement;
+    }
+  }
   request.include_tpm = m.include_tpm && request.nonce.has_value();
   request.event_log_path = m.tpm ? m.event_log : std::string();
   evidence::CollectPlatform platform;

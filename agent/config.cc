@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "common/encoding.h"
 #include "common/file_util.h"
 
 namespace cvm::agent {
@@ -526,7 +527,18 @@ void ParseRoot(Parser& p, const YAML::Node& root, Config* c) {
         }},
        {"sim",
         [&](const YAML::Node& v, const std::string& k) {
-          p.Walk(v, k, {{"state_dir", abs(&c->sim_state_dir)}});
+          p.Walk(v, k,
+                 {{"state_dir", abs(&c->sim_state_dir)},
+                  {"measurement", [&](const YAML::Node& x, const std::string& xk) {
+                     std::string hex;
+                     if (!p.String(x, xk, &hex)) return;
+                     auto m = HexDecodeFixed(hex, 48);
+                     if (!m.ok()) {
+                       p.Error(x, xk, "expected 96 hex digits (48 bytes): " + m.status().message());
+                       return;
+                     }
+                     c->sim_measurement = std::move(m).value();
+                   }}});
         }},
        {"tpm",
         [&](const YAML::Node& v, const std::string& k) {
@@ -540,7 +552,15 @@ void ParseRoot(Parser& p, const YAML::Node& root, Config* c) {
                      if (t.empty()) return p.Error(x, xk, "empty TCTI");
                      c->tpm.tcti = t;
                    }},
-                  {"event_log", abs(&c->tpm.event_log)},
+                  {"event_log",
+                   [&](const YAML::Node& x, const std::string& xk) {
+                     // "": send no event log (a guest whose kernel exposes none).
+                     if (x.IsScalar() && x.Scalar().empty()) {
+                       c->tpm.event_log.clear();
+                       return;
+                     }
+                     p.AbsolutePath(x, xk, &c->tpm.event_log);
+                   }},
                   {"pcrs", [&](const YAML::Node& x, const std::string& xk) {
                      ParsePcrs(p, x, xk, &c->tpm);
                    }}});

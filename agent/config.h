@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bytes.h"
 #include "common/status.h"
 
 namespace cvm::agent {
@@ -113,6 +114,9 @@ struct Config {
   std::string source;  // the file it was loaded from
   TeeSetting tee = TeeSetting::kAuto;
   std::string sim_state_dir;  // required for sim-snp / sim-tdx, refused otherwise
+  // The simulated launch measurement (sim-snp: MEASUREMENT, sim-tdx: MRTD; 48 bytes); empty:
+  // the simulator's default.
+  Bytes sim_measurement;
   TpmConfig tpm;
   std::vector<RelyingPartyConfig> relying_parties;
   TimeoutsConfig timeouts;

@@ -39,9 +39,10 @@ Result<TpmEvidence> QuoteTpm(tpm::Tpm& t, const tpm::AkOptions& ak, ByteSpan non
   CVM_ASSIGN_OR_RETURN(tpm::Quote q, t.MakeQuote(ak, nonce, AllSha256()).WithContext("tpm quote"));
   TpmEvidence ev;
   if (!azure) {
-    CVM_ASSIGN_OR_RETURN(tpm::AkPublic pub, t.ReadAk(ak).WithContext("tpm AK"));
-    CVM_ASSIGN_OR_RETURN(ev.ak_public, PublicKeyToDer(pub.key.get()));
-    ev.ak_public_area = pub.public_area;
+    // The AK that signed this quote (a transient AK created again would be another key).
+    if (q.ak.key == nullptr) return Internal("tpm quote: the TPM did not return the AK");
+    CVM_ASSIGN_OR_RETURN(ev.ak_public, PublicKeyToDer(q.ak.key.get()));
+    ev.ak_public_area = q.ak.public_area;
   }
   ev.attest = std::move(q.attest);
   ev.signature = std::move(q.signature);
@@ -212,6 +213,7 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
       CVM_ASSIGN_OR_RETURN(tdx::SimTdx sim, tdx::SimTdx::Load(r.sim_dir));
       tdx::SimQuoteOptions q;
       q.report_data = binding;
+      q.mrtd = r.sim_tdx_mrtd;
       CVM_ASSIGN_OR_RETURN(b.report, sim.MakeQuote(q));
       TimePoint now = (p.clock ? *p.clock : SystemClock::Get()).Now();
       CVM_ASSIGN_OR_RETURN(tdx::Collateral c, sim.MakeCollateral(now));

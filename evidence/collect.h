@@ -52,6 +52,7 @@ struct CollectRequest {
   // Simulated kinds: the simulator's state directory, and (sim-snp) the launch values.
   std::string sim_dir;
   std::optional<snp::SimReportRequest> sim_snp_launch;  // empty: zeros, policy 0x30000
+  std::optional<Bytes> sim_tdx_mrtd;  // 48 bytes; empty: the simulator's default MRTD
 };
 
 // The platform's providers. Pointers may be null when the platform lacks the device; a kind that

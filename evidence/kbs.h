@@ -30,6 +30,8 @@ namespace cvm::evidence {
 
 inline constexpr std::string_view kKbsProtocolVersion = "0.4.0";
 inline constexpr std::string_view kKbsSessionCookie = "kbs-session-id";
+// cvm-rp's refusal reason (with its `diagnostic_header` on); Trustee sends none. Informational only.
+inline constexpr std::string_view kKbsReasonHeader = "X-CVM-RP-Reason";
 inline constexpr std::string_view kKbsErrorTypePrefix =
     "https://github.com/confidential-containers/kbs/errors/";
 

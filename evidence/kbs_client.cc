@@ -82,6 +82,9 @@ Status KbsClient::HttpError(const KbsEndpoint& endpoint, std::string_view step,
   } else {
     msg += " (no RFC 7807 error body)";
   }
+  if (std::string reason = response.Header(kKbsReasonHeader); !reason.empty()) {
+    msg += " (relying party's reason: " + Printable(reason) + ")";
+  }
   if (response.status == 401) return Rejected(msg);
   if (response.status == 404) return NotFound(msg);
   return Unavailable(msg);

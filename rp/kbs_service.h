@@ -21,6 +21,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "evidence/kbs.h"
 #include "rp/appraisal.h"
 #include "rp/audit.h"
 #include "rp/http_server.h"
@@ -36,7 +37,7 @@ struct ServiceOptions {
   bool diagnostic_header = false;  // X-CVM-RP-Reason on refusals
 };
 
-inline constexpr std::string_view kReasonHeader = "X-CVM-RP-Reason";
+inline constexpr std::string_view kReasonHeader = evidence::kKbsReasonHeader;
 
 class KbsService {
  public:

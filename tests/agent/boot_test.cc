@@ -193,5 +193,22 @@ TEST_CASE("A re-attestation on request refreshes the secrets") {
   CHECK(f.flow->token() == "header.claims.signature");
 }
 
+TEST_CASE("A token that lives shorter than before_expiry is refreshed at half its life") {
+  BootFixture f;
+  f.config.relying_parties.resize(1);
+  f.config.refresh.before_expiry = std::chrono::minutes(5);
+  TimePoint start = f.clock.Now();
+  f.Start([&f](const std::string&, int call) {
+    if (call == 2) f.flow->Stop();
+    f.attester->token_expiry = f.clock.Now() + std::chrono::minutes(4);
+    return Status::Ok();
+  });
+  REQUIRE(f.flow->RunBoot().ok());
+  f.flow->RunForever();
+  REQUIRE(f.attester->calls.size() == 2);
+  // Not at once (expiry - 5 min is already past), but after half of the 4 minutes.
+  CHECK(f.clock.Now() - start == std::chrono::minutes(2));
+}
+
 }  // namespace
 }  // namespace cvm::agent

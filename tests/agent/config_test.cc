@@ -136,6 +136,17 @@ TEST_CASE("A simulated TEE needs its state directory and only it may have one") 
   auto c = ParseConfig("tee: sim-tdx\nsim: {state_dir: /var/lib/sim}\n", "t");
   REQUIRE(c.ok());
   CHECK(c->tee == TeeSetting::kSimTdx);
+  CHECK(c->sim_measurement.empty());
+}
+
+TEST_CASE("A simulated launch measurement is 48 bytes of hex") {
+  std::string hex(96, 'a');
+  auto c =
+      ParseConfig("tee: sim-snp\nsim: {state_dir: /var/lib/sim, measurement: " + hex + "}\n", "t");
+  REQUIRE(c.ok());
+  CHECK(c->sim_measurement == Bytes(48, 0xaa));
+  CHECK(ErrorOf("tee: sim-snp\nsim: {state_dir: /x, measurement: abcd}\n")
+            .find("sim.measurement: expected 96 hex digits") != std::string::npos);
 }
 
 TEST_CASE("YAML syntax errors name the line") {

@@ -148,7 +148,7 @@ TEST_CASE("The real daemon on a simulated TEE serves its API and stops cleanly")
   REQUIRE(resp.ok());
   REQUIRE(resp->status == 200);
   auto bundle = nlohmann::json::parse(AsChars(resp->body));
-  CHECK(bundle["runtime_data"]["nonce"] == "abcdefgh12");
+  CHECK(bundle["runtime-data"]["nonce"] == "abcdefgh12");
   REQUIRE(WriteFileAtomic(dir.File("bundle.json"), AsChars(resp->body)).ok());
   auto verified = cvm::testing::Run({cvmctl, "verify", dir.File("bundle.json"), "--root", root});
   INFO(verified.out << verified.err);

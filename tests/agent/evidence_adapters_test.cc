@@ -174,7 +174,7 @@ TEST_CASE("The KBS attester refuses to start with a token key that is not a publ
       RelyingPartyConfig{"http://127.0.0.1:9", "", "", "", dir.File("token.pub")});
   auto attester = NewKbsAttester(config, OpenSim());
   REQUIRE_FALSE(attester.ok());
-  CHECK(attester.status().message().find("token.pub") != std::string::npos);
+  CHECK(attester.status().ToString().find("token.pub") != std::string::npos);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ class FakeAttester final : public Attester {
                                TimePoint deadline) override;
   std::vector<std::string> calls;  // the URLs, in call order
   std::vector<TimePoint> deadlines;
+  std::optional<TimePoint> token_expiry;  // what each answer's token says
   // The secret the relying party releases for a path.
   static std::string SecretOf(const std::string& path) { return "secret-of:" + path; }
 
