@@ -171,7 +171,11 @@ std::optional<int> VerifyBundleHook(Args args) {
     if (!c.ok()) return Fail(c.status());
     vo.collateral.assign(c->begin(), c->end());
   }
-  if (!o.nonce.empty()) {
+  if (!o.nonce.empty() && bundle->runtime_data) {
+    // The nonce the verifier issued, as the runtime data carries it (the binding rule then
+    // ties it to REPORT_DATA).
+    vo.expected_nonce = o.nonce;
+  } else if (!o.nonce.empty()) {
     auto n = HexDecode(o.nonce);
     if (!n.ok()) return Fail(n.status().WithContext("--nonce"));
     vo.expected_report_data = std::move(*n);

@@ -1,5 +1,7 @@
 #include "tpm/appraise.h"
 
+#include <algorithm>
+
 #include "common/encoding.h"
 #include "common/keys.h"
 #include "common/log.h"
@@ -64,9 +66,13 @@ void ValidatePcrs(const Attest& a, const PcrValues& pcrs, const std::optional<Pc
   }
 }
 
-// Verification of the quote's signer against the AK's public area: it holds `ak`, is an
-// attestation key, and its name is qualifiedSigner. Returns the first failure as a reason.
-std::optional<std::string> AkPublicAreaProblem(const EVP_PKEY* ak, ByteSpan area, const Attest& a) {
+// Verification of the quote's signer against the AK's public area: it holds `ak` and is an
+// attestation key; qualifiedSigner (the AK's qualified name) is a name of the AK's name
+// algorithm and, when the AK is a primary key (what cvm-agent creates), the AK's qualified name
+// in its hierarchy. A descendant key's qualified name depends on parents a verifier does not
+// see: `signer` then says it was not compared. Returns the first failure as a reason.
+std::optional<std::string> AkPublicAreaProblem(const EVP_PKEY* ak, ByteSpan area, const Attest& a,
+                                               std::string* signer) {
   auto pub = ParsePublicArea(area);
   if (!pub.ok()) return "AK public area: " + pub.status().ToString();
   auto der_area = PublicKeyToDer(pub->key.get());
@@ -77,10 +83,28 @@ std::optional<std::string> AkPublicAreaProblem(const EVP_PKEY* ak, ByteSpan area
   if (!pub->IsAttestationKey()) {
     return std::string("the AK is not a restricted signing key fixed to the TPM");
   }
-  if (a.qualified_signer != pub->name) {
-    return "qualifiedSigner " + HexEncode(a.qualified_signer) + " is not the AK's name " +
-           HexEncode(pub->name);
+  if (a.qualified_signer.size() != pub->name.size() ||
+      !std::equal(pub->name.begin(), pub->name.begin() + 2, a.qualified_signer.begin())) {
+    return "qualifiedSigner " + HexEncode(a.qualified_signer) +
+           " is not a name of the AK's name algorithm (AK name " + HexEncode(pub->name) + ")";
   }
+  if (a.qualified_signer == pub->name) {
+    *signer = "qualifiedSigner is the AK's name";
+    return std::nullopt;
+  }
+  const std::pair<uint32_t, const char*> hierarchies[] = {{kRhEndorsement, "endorsement"},
+                                                          {kRhOwner, "owner"},
+                                                          {kRhPlatform, "platform"},
+                                                          {kRhNull, "null"}};
+  for (const auto& [handle, hierarchy] : hierarchies) {
+    if (a.qualified_signer == PrimaryQualifiedName(*pub, handle)) {
+      *signer = std::string("qualifiedSigner is the AK's qualified name as a primary key of the ") +
+                hierarchy + " hierarchy";
+      return std::nullopt;
+    }
+  }
+  *signer =
+      "qualifiedSigner not compared: the AK is not a primary key and its parents are not known";
   return std::nullopt;
 }
 
@@ -122,13 +146,16 @@ Result<QuoteAppraisal> AppraiseQuote(const EVP_PKEY* ak, ByteSpan attest,
                       "): the quote may be a replay");
   }
   if (!options.ak_public_area.empty()) {
-    if (auto problem = AkPublicAreaProblem(ak, options.ak_public_area, *a)) {
+    std::string signer;
+    if (auto problem = AkPublicAreaProblem(ak, options.ak_public_area, *a, &signer)) {
       log::Debug("tpm: quote rejected: " + *problem);
       v.Reject(*problem);
       v.Finish();
       return out;
     }
-    v.checks.push_back("qualifiedSigner is the name of the AK's public area (an attestation key)");
+    v.checks.push_back(
+        "the AK's public area holds the AK, a restricted signing key fixed to the TPM");
+    v.checks.push_back(signer);
   } else {
     v.notes.push_back("qualifiedSigner not compared: no AK public area given");
   }
@@ -247,8 +274,9 @@ Result<AzureAppraisal> AppraiseAzureHcl(ByteSpan hcl_bytes, const AzureAppraiseO
                            : VerifyAzureTpmQuote(hcl, q, std::nullopt);
     if (!a.ok() && a.status().code() != Code::kRejected) return a.status();
     std::optional<std::string> ak_problem;
+    std::string signer;
     if (a.ok() && !options.ak_public_area.empty()) {
-      ak_problem = AkPublicAreaProblem(hcl.ak_pub.get(), options.ak_public_area, *a);
+      ak_problem = AkPublicAreaProblem(hcl.ak_pub.get(), options.ak_public_area, *a, &signer);
     }
     if (!a.ok() || ak_problem) {
       v.genuine = false;
@@ -265,7 +293,8 @@ Result<AzureAppraisal> AppraiseAzureHcl(ByteSpan hcl_bytes, const AzureAppraiseO
       if (options.ak_public_area.empty()) {
         v.notes.push_back("TPM quote: qualifiedSigner not compared: no AK public area given");
       } else {
-        v.checks.push_back("TPM quote: qualifiedSigner is the name of the AK's public area");
+        v.checks.push_back("TPM quote: the AK's public area holds HCLAkPub, an attestation key");
+        v.checks.push_back("TPM quote: " + signer);
       }
       v.details["tpm_quote"] = {{"verified", true},
                                 {"pcr_selection", FormatPcrSelection(a->pcr_selection)},

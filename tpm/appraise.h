@@ -26,9 +26,11 @@ struct QuoteAppraiseOptions {
   // the quote may be a replay. kInvalidInput together with a nonce.
   bool ignore_nonce = false;
   // The AK's TPM2B_PUBLIC (as TPM2_ReadPublic returns it). Empty: qualifiedSigner is not
-  // compared, and the verdict notes it. Otherwise it must hold `ak`, describe a restricted
-  // signing key fixed to its TPM, and its name must be the quote's qualifiedSigner; a failure is
-  // a verification reason (not genuine). Malformed bytes are a reason too.
+  // compared, and the verdict notes it. Otherwise it must hold `ak` and describe a restricted
+  // signing key fixed to its TPM, and the quote's qualifiedSigner must be a name of its name
+  // algorithm: the AK's name, or its qualified name as a primary key (cvm-agent's AKs); for a
+  // descendant key (parents unknown) the verdict says it was not compared. A failure is a
+  // verification reason (not genuine). Malformed bytes are a reason too.
   Bytes ak_public_area;
   // Expected PCR values. Empty: not checked. Every PCR named must be inside the quoted selection
   // (a PCR the quote does not cover proves nothing) and have that value.
@@ -47,8 +49,8 @@ struct QuoteAppraisal {
 // Appraises a quote. Steps, each logged at debug level:
 //  1. verification (attest.h VerifyQuote): AK signature, structure, extraData == nonce (unless
 //     ignore_nonce), and `pcrs` are exactly the quoted selection and digest to its pcrDigest
-//     (values outside the selection are refused); then the AK public area (qualifiedSigner ==
-//     its name). kRejected is a reason (not genuine); malformed input the Status;
+//     (values outside the selection are refused); then the AK public area (the AK, an
+//     attestation key, qualifiedSigner its (qualified) name). kRejected is a reason (not genuine); malformed input the Status;
 //  2. expected PCRs: each inside the selection and equal (every violation a reason);
 //  3. event log: the PCRs it extends inside the selection, then replay == quoted values.
 // Reasons of step 1 leave the verdict not genuine; reasons of steps 2 and 3 are validation
@@ -92,7 +94,7 @@ struct AzureAppraisal {
 //  2. the SNP report (snp::Appraise with options.snp): its reasons become this verdict's;
 //  3. the claims binding: REPORT_DATA starts with H(runtime claims) (kRejected: a reason);
 //  4. with a TPM quote: signed by HCLAkPub over exactly its quoted PCRs, extraData == nonce
-//     (unless ignore_nonce), qualifiedSigner == the AK public area's name (when given), expected
+//     (unless ignore_nonce), the AK public area (when given) as in AppraiseQuote, expected
 //     PCRs inside the selection and equal, the event log's PCRs inside the selection and its
 //     replay equal to the quoted values.
 // Every reason of step 2 starts with "SNP report: ", of step 3 with "HCL report: " and of step

@@ -27,6 +27,17 @@ Result<PublicArea> ParsePublicArea(ByteSpan tpm2b_public) {
   out.name = {static_cast<uint8_t>(pub.publicArea.nameAlg >> 8),
               static_cast<uint8_t>(pub.publicArea.nameAlg & 0xFF)};
   out.name.insert(out.name.end(), h.begin(), h.end());
+  out.name_alg = name_alg;
+  return out;
+}
+
+Bytes PrimaryQualifiedName(const PublicArea& area, uint32_t hierarchy) {
+  Bytes input = {static_cast<uint8_t>(hierarchy >> 24), static_cast<uint8_t>(hierarchy >> 16),
+                 static_cast<uint8_t>(hierarchy >> 8), static_cast<uint8_t>(hierarchy)};
+  input.insert(input.end(), area.name.begin(), area.name.end());
+  Bytes h = Digest(area.name_alg, input);
+  Bytes out(area.name.begin(), area.name.begin() + 2);  // the nameAlg
+  out.insert(out.end(), h.begin(), h.end());
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/bytes.h"
+#include "common/digest.h"
 #include "common/ossl.h"
 #include "common/status.h"
 
@@ -19,6 +20,7 @@ struct PublicArea {
   ossl::PKey key;
   uint32_t object_attributes = 0;
   Bytes name;  // TPM2B_NAME contents
+  DigestAlg name_alg = DigestAlg::kSha256;
   // A restricted signing key that never leaves the TPM: one whose quotes only the TPM can make.
   bool IsAttestationKey() const {
     return (object_attributes & (kObjectFixedTpm | kObjectRestricted | kObjectSign)) ==
@@ -29,5 +31,16 @@ struct PublicArea {
 // Parses a marshalled TPM2B_PUBLIC (the whole input must be consumed). kInvalidInput for
 // malformed bytes, kUnsupported for a key type, curve or name algorithm we do not handle.
 Result<PublicArea> ParsePublicArea(ByteSpan tpm2b_public);
+
+// The hierarchies a primary object can belong to (TPM_RH_*).
+inline constexpr uint32_t kRhOwner = 0x40000001;
+inline constexpr uint32_t kRhNull = 0x40000007;
+inline constexpr uint32_t kRhEndorsement = 0x4000000B;
+inline constexpr uint32_t kRhPlatform = 0x4000000C;
+
+// The qualified name of `area` as a primary object of `hierarchy` (Part 1 section 16: a
+// hierarchy's qualified name is its handle, and QN = nameAlg || H_nameAlg(QN_parent || name)).
+// A quote's qualifiedSigner is its AK's qualified name, not its name.
+Bytes PrimaryQualifiedName(const PublicArea& area, uint32_t hierarchy);
 
 }  // namespace cvm::tpm

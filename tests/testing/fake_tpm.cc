@@ -5,6 +5,7 @@
 #include "common/keys.h"
 #include "common/signature.h"
 #include "tpm/attest.h"
+#include "tpm/public_area.h"
 #include "tpm/tss_convert.h"
 
 namespace cvm::tpm {
@@ -126,8 +127,11 @@ Result<Quote> FakeTpm::MakeQuote(const AkOptions& options, ByteSpan nonce,
   TPMS_ATTEST attest{};
   attest.magic = TPM2_GENERATED_VALUE;
   attest.type = TPM2_ST_ATTEST_QUOTE;
-  attest.qualifiedSigner.size = static_cast<uint16_t>(key->pub.name.size());
-  std::copy(key->pub.name.begin(), key->pub.name.end(), attest.qualifiedSigner.name);
+  // A real TPM signs with the AK's qualified name; the fake's AK is a primary endorsement key.
+  CVM_ASSIGN_OR_RETURN(PublicArea area, ParsePublicArea(key->pub.public_area));
+  Bytes qualified = PrimaryQualifiedName(area, kRhEndorsement);
+  attest.qualifiedSigner.size = static_cast<uint16_t>(qualified.size());
+  std::copy(qualified.begin(), qualified.end(), attest.qualifiedSigner.name);
   attest.extraData.size = static_cast<uint16_t>(nonce.size());
   std::copy(nonce.begin(), nonce.end(), attest.extraData.buffer);
   clock_ += 1000;

@@ -9,6 +9,7 @@
 #include "tests/testing/testing.h"
 #include "tests/tpm/replay_util.h"
 #include "tests/tpm/swtpm_fixture.h"
+#include "tpm/appraise.h"
 #include "tpm/attest.h"
 #include "tpm/esys.h"
 #include "tpm/eventlog.h"
@@ -80,6 +81,28 @@ TEST_CASE("A quote from swtpm with the default ECC AK verifies with our verifier
   CHECK(FormatPcrSelection(a->pcr_selection) == "sha256:0,1,7");
   CHECK(q->pcrs.at(DigestAlg::kSha256).at(7) != Bytes(32, 0));
   CHECK(KeyType(q->ak.key.get()) == EVP_PKEY_EC);
+}
+
+TEST_CASE("A swtpm quote appraised with its AK public area names the AK as endorsement primary") {
+  Fixture f;
+  auto q = f.tpm->MakeQuote({}, kNonce, Sel("sha256:0,7"));
+  REQUIRE(q.ok());
+  auto sig = ParseTpmSignature(q->signature);
+  REQUIRE(sig.ok());
+  QuoteAppraiseOptions o;
+  o.nonce = kNonce;
+  o.ak_public_area = q->ak.public_area;
+  auto a = AppraiseQuote(q->ak.key.get(), q->attest, *sig, q->pcrs, o);
+  REQUIRE(a.ok());
+  INFO(VerdictSummary(a->verdict));
+  CHECK(a->verdict.verified);
+  // The TPM signs with the qualified name, not the name.
+  CHECK(a->attest->qualified_signer != q->ak.name);
+  bool named = false;
+  for (const auto& c : a->verdict.checks) {
+    if (c.find("primary key of the endorsement hierarchy") != std::string::npos) named = true;
+  }
+  CHECK(named);
 }
 
 TEST_CASE("tpm2_checkquote accepts our AK PEM, TPMS_ATTEST and TPMT_SIGNATURE") {
