@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include <atomic>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -192,10 +193,11 @@ int Run(const Config& config) {
   log::Info("API listening on " + config.api.socket +
             (config.api.tcp_port ? " and 127.0.0.1:" + std::to_string(*config.api.tcp_port) : ""));
 
+  std::atomic<bool> exiting{false};  // set before the main thread wakes the signal thread
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    log::Notice(std::string("stopping on signal ") + std::to_string(sig));
+    if (!exiting) log::Notice(std::string("stopping on signal ") + std::to_string(sig));
     flow.Stop();
   });
 
@@ -232,6 +234,7 @@ int Run(const Config& config) {
   watchdog_stop = true;
   if (watchdog.joinable()) watchdog.join();
   // Wake the signal thread if it is still waiting (boot failure path).
+  exiting = true;
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   return exit_code;

@@ -234,7 +234,7 @@ code=$?
 set -e
 cat "$W/vm2/agent.log"
 [ "$code" -eq 1 ] || { echo "demo: the second VM's agent exited $code, expected 1" >&2; exit 1; }
-grep -q "not allowed\|PolicyDeny\|measurement\|mrtd" "$W/vm2/agent.log" ||
+grep -q "relying party.s reason: policy default: \(measurement\|MRTD\) $bad is not accepted" "$W/vm2/agent.log" ||
   { echo "demo: the refusal does not say why" >&2; exit 1; }
 [ -z "$(ls -A "$W/vm2/secrets")" ] || { echo "demo: the denied VM got a secret" >&2; exit 1; }
 echo "(exit 1: the denied VM got nothing; $W/vm2/secrets is empty)"
