@@ -184,6 +184,7 @@ Status BootFlow::Deliver(AttestOutcome& outcome, bool first) {
   }
   outcome.resources.clear();  // wipes the plaintexts
   token_expiry_ = outcome.token_expiry;
+  token_issued_ = now;
   {
     std::lock_guard<std::mutex> lock(token_mu_);
     token_ = std::move(outcome.token);
@@ -248,7 +249,15 @@ void BootFlow::RunForever() {
     // The next scheduled re-attestation: before expiry, or on the interval; else only on request.
     std::optional<TimePoint> due;
     TimePoint now = d_.clock->Now();
-    if (token_expiry_) due = *token_expiry_ - d_.config->refresh.before_expiry;
+    if (token_expiry_) {
+      due = *token_expiry_ - d_.config->refresh.before_expiry;
+      // A token that lives no longer than refresh.before_expiry (cvm-rp's and Trustee's live
+      // 5 minutes, the default before_expiry) would be due at once, every time: a loop of
+      // exchanges. Refresh such a token half-way through its life instead, and never sooner
+      // than backoff_initial after the last delivery.
+      TimePoint half = token_issued_ + (*token_expiry_ - token_issued_) / 2;
+      due = std::max({*due, half, token_issued_ + d_.config->timeouts.backoff_initial});
+    }
     if (d_.config->refresh.interval.count() > 0) {
       TimePoint next = now + d_.config->refresh.interval;
       if (!due || next < *due) due = next;
