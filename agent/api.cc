@@ -16,7 +16,9 @@ using nlohmann::json;
 ApiResponse JsonResponse(int status, const json& body) {
   ApiResponse r;
   r.status = status;
-  r.body = body.dump(2) + "\n";
+  // Answers quote bytes from outside (a request path, a relying party's error): never throw on
+  // bytes that are not UTF-8 (nlohmann's default), which would turn them into a 500.
+  r.body = body.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   return r;
 }
 

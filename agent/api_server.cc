@@ -10,6 +10,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -140,13 +142,29 @@ class Server final : public ApiServer {
     return true;
   }
 
+  // A connection refused at the limit. Reported at most once per 10 s with a count, so that a
+  // flood of connections does not become a flood of log lines.
+  void NoteRefused() {
+    size_t refused = ++refused_;
+    auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard<std::mutex> lock(refused_mu_);
+      if (now < next_refused_report_) return;
+      next_refused_report_ = now + std::chrono::seconds(10);
+    }
+    refused_ -= refused;
+    log::Warning("API: connection limit (" + std::to_string(options_.max_connections) +
+                 ") reached; closed " + std::to_string(refused) +
+                 " new connection(s) since the last report");
+  }
+
   void AcceptLocal() {
     local_acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec,
                                                                  local::socket socket) {
       if (ec == asio::error::operation_aborted || !local_acceptor_.is_open()) return;
       if (!ec) {
         if (!Admit()) {
-          log::Warning("API: connection limit reached; closing a new connection");
+          NoteRefused();
         } else {
           std::optional<PeerCred> peer;
           ucred cred{};
@@ -172,7 +190,7 @@ class Server final : public ApiServer {
             if (ignored || !remote.address().is_loopback()) {
               log::Warning("API: refused a non-loopback TCP peer");
             } else if (!Admit()) {
-              log::Warning("API: connection limit reached; closing a new connection");
+              NoteRefused();
             } else {
               std::make_shared<Session<tcp::socket>>(*this, std::move(socket), std::nullopt, true)
                   ->Start();
@@ -192,6 +210,9 @@ class Server final : public ApiServer {
   tcp::acceptor tcp_acceptor_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
+  std::atomic<size_t> refused_{0};
+  std::mutex refused_mu_;
+  std::chrono::steady_clock::time_point next_refused_report_;  // guarded by refused_mu_
   uint16_t tcp_port_ = 0;
   std::string created_path_;
 };

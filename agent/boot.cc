@@ -184,7 +184,7 @@ Status BootFlow::Deliver(AttestOutcome& outcome, bool first) {
   }
   outcome.resources.clear();  // wipes the plaintexts
   token_expiry_ = outcome.token_expiry;
-  token_received_ = now;
+  token_issued_ = now;
   {
     std::lock_guard<std::mutex> lock(token_mu_);
     token_ = std::move(outcome.token);
@@ -250,14 +250,13 @@ void BootFlow::RunForever() {
     std::optional<TimePoint> due;
     TimePoint now = d_.clock->Now();
     if (token_expiry_) {
-      // before_expiry ahead of expiry, but never in the first half of the token's life: a
-      // relying party whose tokens live shorter than before_expiry would otherwise be asked
-      // again at once, in a loop.
-      auto half_life = std::chrono::duration_cast<std::chrono::milliseconds>(
-          (*token_expiry_ - token_received_) / 2);
-      auto margin =
-          std::clamp(half_life, std::chrono::milliseconds(0), d_.config->refresh.before_expiry);
-      due = *token_expiry_ - margin;
+      due = *token_expiry_ - d_.config->refresh.before_expiry;
+      // A token that lives no longer than refresh.before_expiry (cvm-rp's and Trustee's live
+      // 5 minutes, the default before_expiry) would be due at once, every time: a loop of
+      // exchanges. Refresh such a token half-way through its life instead, and never sooner
+      // than backoff_initial after the last delivery.
+      TimePoint half = token_issued_ + (*token_expiry_ - token_issued_) / 2;
+      due = std::max({*due, half, token_issued_ + d_.config->timeouts.backoff_initial});
     }
     if (d_.config->refresh.interval.count() > 0) {
       TimePoint next = now + d_.config->refresh.interval;

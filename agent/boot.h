@@ -10,7 +10,9 @@
 //      store that the key sockets and the API serve), READY=1 is sent, and the phase timings
 //      (attestation steps, delivery) are recorded.
 //   Nothing is written before an exchange has succeeded, so a deadline leaves nothing behind.
-// RunForever(): after boot, re-attests `refresh.before_expiry` before the token expires, every
+// RunForever(): after boot, re-attests `refresh.before_expiry` before the token expires (or
+//   half-way through the token's life, if that is later: a token that lives no longer than
+//   before_expiry must not be refreshed in a loop), every
 //   `refresh.interval`, and on RequestAttest(); a failed refresh retries with backoff (no
 //   deadline) while the secrets of the last success stay served.
 #pragma once
@@ -104,7 +106,7 @@ class BootFlow {
   BootDeps d_;
   std::vector<std::string> paths_;
   std::optional<TimePoint> token_expiry_;
-  TimePoint token_received_{};  // when token_expiry_ was set
+  TimePoint token_issued_{};  // when the current token was delivered
   mutable std::mutex token_mu_;
   std::string token_;  // guarded by token_mu_
   std::atomic<bool> stop_{false};

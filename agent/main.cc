@@ -110,6 +110,15 @@ int Run(const Config& config) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // A run killed while writing secrets may have left temporary files next to them.
+  auto stale = RemoveStaleTemporaries(config);
+  if (!stale.ok()) {
+    log::Warning("secret files: " + stale.status().ToString());
+  } else if (*stale > 0) {
+    log::Notice("removed " + std::to_string(*stale) +
+                " temporary secret file(s) left by an interrupted delivery");
+  }
+
   AgentState state(config, *platform, SystemClock::Get().Now());
   Metrics metrics;
   SecretStore secrets;

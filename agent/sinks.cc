@@ -1,5 +1,6 @@
 #include "agent/sinks.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -7,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -83,6 +85,52 @@ Status WriteFileSinks(const Config& config,
     if (!existed) created.push_back(job.path);
   }
   return Status::Ok();
+}
+
+Result<size_t> RemoveStaleTemporaries(const Config& config) {
+  // Directory -> the names of the secret files configured in it.
+  std::map<std::string, std::vector<std::string>> targets;
+  for (const auto& r : config.resources) {
+    if (r.file) targets[config.paths.secrets_dir].push_back(r.file->name);
+    if (r.cryptsetup && r.cryptsetup->keyfile) {
+      targets[config.paths.cryptsetup_keys_dir].push_back(r.cryptsetup->volume + ".key");
+    }
+  }
+  auto is_temporary_of = [](std::string_view entry, const std::string& file) {
+    constexpr std::string_view kTmp = ".tmp.";
+    constexpr size_t kHexDigits = 16;  // WriteFileAtomic: 8 random bytes in hex
+    if (entry.size() != file.size() + kTmp.size() + kHexDigits) return false;
+    if (entry.substr(0, file.size()) != file || entry.substr(file.size(), kTmp.size()) != kTmp) {
+      return false;
+    }
+    for (char c : entry.substr(file.size() + kTmp.size())) {
+      if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    }
+    return true;
+  };
+  size_t removed = 0;
+  for (const auto& [dir, files] : targets) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      if (errno == ENOENT) continue;
+      return ErrnoStatus(errno, "open directory " + dir);
+    }
+    std::vector<std::string> stale;
+    while (dirent* e = ::readdir(d)) {
+      for (const auto& file : files) {
+        if (is_temporary_of(e->d_name, file)) stale.push_back(dir + "/" + e->d_name);
+      }
+    }
+    ::closedir(d);
+    for (const auto& path : stale) {
+      if (::unlink(path.c_str()) != 0) {
+        if (errno == ENOENT) continue;
+        return ErrnoStatus(errno, "remove " + path);
+      }
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 Result<KeyRequest> ParsePeerAddress(std::string_view name) {

@@ -48,6 +48,13 @@ class SecretStore {
 Status WriteFileSinks(const Config& config,
                       const std::map<std::string, const SecretBytes*>& secrets);
 
+// Removes what an interrupted WriteFileSinks left behind (the daemon killed between creating a
+// temporary file and renaming it, e.g. by SIGKILL or a power cut): the files named
+// "<file>.tmp.<16 hex digits>" (WriteFileAtomic's temporaries) next to each configured secret
+// file in secrets_dir and cryptsetup_keys_dir, and nothing else. A directory that does not exist
+// is not an error. Returns how many files it removed, or the first error naming the file.
+Result<size_t> RemoveStaleTemporaries(const Config& config);
+
 // Who is asking, from the peer's abstract socket address.
 struct KeyRequest {
   enum class Kind { kCredential, kCryptsetup };

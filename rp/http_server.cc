@@ -82,15 +82,21 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void OnRead(error_code ec) {
     if (ec == http::error::end_of_stream) return Close();
+    // Refused before the handler (and so before the audit log) sees them: logged here.
     if (ec == http::error::body_limit) {
+      log::Warning("cvm-rp: " + client_ + ": 413: request body over " +
+                   std::to_string(impl_.options.max_body) + " bytes");
       return Reply(413, "A payload reached size limit.", false);
     }
     if (ec == http::error::header_limit) {
+      log::Warning("cvm-rp: " + client_ + ": 431: request headers over " +
+                   std::to_string(impl_.options.max_header) + " bytes");
       return Reply(431, "Request header fields too large.", false);
     }
     if (ec) {
       // A malformed request gets an answer; a timeout or reset just closes.
       if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+        log::Warning("cvm-rp: " + client_ + ": 400: malformed request (" + ec.message() + ")");
         return Reply(400, "Bad Request", false);
       }
       return Close();

@@ -309,6 +309,12 @@ HttpOut KbsService::Attest(const HttpIn& request) {
   sessions_.RememberToken(*held);
   record.allowed = true;
   record.status = 200;
+  if (*held != grant) {
+    // A concurrent request with the same nonce stored its grant first: this appraisal earned
+    // nothing of its own (the token just signed is dropped), and the audit log must say so.
+    record.reasons.push_back(
+        "session already attested by a concurrent request: the stored token was returned");
+  }
   for (auto& note : appraisal->notes) record.reasons.push_back("note: " + note);
   audit_.Write(record);
   HttpOut out = Json(200, evidence::TokenResponseJson((*held)->token).dump());

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "common/encoding.h"
 
 namespace cvm::rp {
@@ -26,6 +28,12 @@ void SessionStore::PruneLocked(TimePoint now) {
   }
 }
 
+void SessionStore::MaybePruneLocked(TimePoint now, size_t size) {
+  if (size < max_sessions_ && now < next_prune_) return;
+  PruneLocked(now);
+  next_prune_ = now + std::max<std::chrono::milliseconds>(timeout_ / 4, std::chrono::seconds(1));
+}
+
 Result<Session> SessionStore::Create(evidence::TeeKind tee) {
   CVM_ASSIGN_OR_RETURN(Bytes id, Random(16));
   CVM_ASSIGN_OR_RETURN(Bytes nonce, Random(32));
@@ -39,7 +47,7 @@ Result<Session> SessionStore::Create(evidence::TeeKind tee) {
   s.created = clock_.Now();
   s.expires = s.created + timeout_;
   std::lock_guard lock(mu_);
-  if (sessions_.size() >= max_sessions_) PruneLocked(s.created);
+  MaybePruneLocked(s.created, sessions_.size());
   if (sessions_.size() >= max_sessions_) {
     return Unavailable("too many live sessions (" + std::to_string(max_sessions_) + ")");
   }
@@ -67,7 +75,7 @@ Result<std::shared_ptr<const Grant>> SessionStore::Attest(std::string_view id,
 
 void SessionStore::RememberToken(std::shared_ptr<const Grant> grant) {
   std::lock_guard lock(mu_);
-  if (tokens_.size() >= max_sessions_) PruneLocked(clock_.Now());
+  MaybePruneLocked(clock_.Now(), tokens_.size());
   tokens_[TokenKey(grant->token)] = std::move(grant);
 }
 

@@ -67,6 +67,10 @@ class SessionStore {
 
  private:
   void PruneLocked(TimePoint now);
+  // Drops expired sessions and tokens when the store is full or the last sweep is older than
+  // a quarter of the session timeout, so that what a flood of /auth requests leaves behind goes
+  // away with time, not only once the store has filled up.
+  void MaybePruneLocked(TimePoint now, size_t size);
 
   const Clock& clock_;
   const std::chrono::seconds timeout_;
@@ -74,6 +78,7 @@ class SessionStore {
   mutable std::mutex mu_;
   std::map<std::string, Session, std::less<>> sessions_;                       // guarded by mu_
   std::map<std::string, std::shared_ptr<const Grant>, std::less<>> tokens_;  // guarded by mu_
+  TimePoint next_prune_{};  // guarded by mu_
 };
 
 }  // namespace cvm::rp

@@ -20,6 +20,8 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool running() const { return pid_ > 0; }
+  // The process id (-1 once reaped).
+  pid_t pid() const { return pid_; }
   const std::string& log_file() const { return log_; }
   // The log so far ("" when unreadable).
   std::string Log() const;

@@ -19,7 +19,7 @@ Result<AttestOutcome> FakeAttester::Attest(const RelyingPartyConfig& rp,
     out.resources[path] = SecretBytes(Bytes(secret.begin(), secret.end()));
   }
   out.token = "header.claims.signature";
-  out.token_expiry = token_expiry;
+  if (token_expiry) out.token_expiry = token_expiry();
   out.phases.emplace_back("evidence", std::chrono::microseconds(1500));
   out.phases.emplace_back("network", std::chrono::microseconds(2500));
   return out;

@@ -24,8 +24,9 @@ class FakeAttester final : public Attester {
                                const std::vector<std::string>& resource_paths,
                                TimePoint deadline) override;
   std::vector<std::string> calls;  // the URLs, in call order
+  // When set, each successful outcome's token_expiry.
+  std::function<std::optional<TimePoint>()> token_expiry;
   std::vector<TimePoint> deadlines;
-  std::optional<TimePoint> token_expiry;  // what each answer's token says
   // The secret the relying party releases for a path.
   static std::string SecretOf(const std::string& path) { return "secret-of:" + path; }
 

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 
@@ -198,6 +199,35 @@ TEST_CASE("The secret store hands out copies and wipes on clear") {
   store.Clear();
   CHECK_FALSE(store.Get("a"));
   CHECK(AsChars(copy->view()) == "x");
+}
+
+TEST_CASE("RemoveStaleTemporaries removes only the temporaries of configured secret files") {
+  TempDir dir;
+  Config c = TwoResources(dir);
+  REQUIRE(MakeDirs(c.paths.secrets_dir, 0755).ok());
+  REQUIRE(MakeDirs(c.paths.cryptsetup_keys_dir, 0755).ok());
+  auto touch = [](const std::string& path) {
+    REQUIRE(WriteFileAtomic(path, std::string_view("partial")).ok());
+  };
+  const std::string s = c.paths.secrets_dir + "/", k = c.paths.cryptsetup_keys_dir + "/";
+  touch(s + "db");                          // a delivered secret: kept
+  touch(s + "db.tmp.0123456789abcdef");     // left by a killed delivery: removed
+  touch(s + "db.tmp.0123456789ABCDEF");     // removed
+  touch(s + "db.tmp.0123");                 // not WriteFileAtomic's name: kept
+  touch(s + "db.tmp.0123456789abcdeg");     // kept
+  touch(s + "other.tmp.0123456789abcdef");  // not a configured file: kept
+  touch(k + "root.key.tmp.fedcba9876543210");
+  auto removed = RemoveStaleTemporaries(c);
+  REQUIRE(removed.ok());
+  CHECK(*removed == 3);
+  auto left = List(c.paths.secrets_dir);
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"db", "db.tmp.0123", "db.tmp.0123456789abcdeg",
+                                         "other.tmp.0123456789abcdef"});
+  CHECK(List(c.paths.cryptsetup_keys_dir).empty());
+  // Directories that do not exist yet are not an error.
+  c.paths.secrets_dir = dir.File("absent");
+  CHECK(RemoveStaleTemporaries(c).ok());
 }
 
 }  // namespace

@@ -23,9 +23,8 @@ inline constexpr char kDiskSecret[] = "top-secret-disk-key";
 
 nlohmann::json GoodEvidence();
 
-// Writes a self-signed P-256 certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) and its
-// key (PEM); aborts on failure.
-void WriteTlsFiles(const std::string& cert_file, const std::string& key_file);
+// A self-signed certificate and key for 127.0.0.1 (tests/testing/testing.h).
+using ::cvm::testing::WriteTlsFiles;
 
 struct RpOptions {
   std::string policy = kTestPolicy;

@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "common/file_util.h"
+#include "common/keys.h"
+#include "common/x509.h"
 
 namespace cvm::testing {
 
@@ -40,6 +42,12 @@ TempDir::~TempDir() {
 }
 
 namespace {
+
+void Die(const Status& s, const char* what) {
+  std::fprintf(stderr, "WriteTlsFiles: %s: %s\n", what, s.ToString().c_str());
+  std::abort();
+}
+
 std::string Slurp(int fd) {
   std::string out;
   char buf[4096];
@@ -77,6 +85,24 @@ ProcessResult Run(const std::vector<std::string>& argv) {
   result.err = Slurp(fd);
   ::close(fd);
   return result;
+}
+
+void WriteTlsFiles(const std::string& cert_file, const std::string& key_file) {
+  auto key = GenerateEcKey(Curve::kP256);
+  if (!key.ok()) Die(key.status(), "TLS key");
+  CertSpec spec;
+  spec.subject = {{"CN", "127.0.0.1"}};
+  spec.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
+  spec.not_after = std::chrono::system_clock::now() + std::chrono::hours(24);
+  spec.digest = DigestAlg::kSha256;
+  // SEQUENCE { [7] OCTET STRING 127.0.0.1 }: GeneralNames with one iPAddress.
+  spec.extensions.push_back({"2.5.29.17", Bytes{0x30, 0x06, 0x87, 0x04, 127, 0, 0, 1}, false});
+  auto cert = IssueCertificate(spec, key->get(), nullptr, key->get());
+  if (!cert.ok()) Die(cert.status(), "TLS certificate");
+  auto pem = PrivateKeyToPem(key->get());
+  if (!pem.ok()) Die(pem.status(), "TLS key PEM");
+  if (Status s = WriteFileAtomic(cert_file, cert->Pem()); !s.ok()) Die(s, "write cert");
+  if (Status s = WriteFileAtomic(key_file, pem->view()); !s.ok()) Die(s, "write key");
 }
 
 }  // namespace cvm::testing

@@ -37,6 +37,10 @@ struct ProcessResult {
   std::string err;
 };
 
+// Writes a self-signed P-256 certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) and its
+// key (PEM), for HTTPS servers in tests; aborts on failure.
+void WriteTlsFiles(const std::string& cert_file, const std::string& key_file);
+
 // Runs argv (argv[0] is a path) with stdin from /dev/null and captures its output.
 ProcessResult Run(const std::vector<std::string>& argv);
 
