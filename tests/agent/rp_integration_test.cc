@@ -13,9 +13,8 @@
 
 #include "common/file_util.h"
 #include "common/http.h"
-#include "common/keys.h"
-#include "snp/sim.h"
 #include "tests/agent/child_process.h"
+#include "tests/agent/rp_process.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::agent {
@@ -25,13 +24,12 @@ using cvm::agent::testing::ChildProcess;
 using cvm::testing::TempDir;
 using namespace std::chrono_literals;
 
-constexpr char kSecret[] = "integration secret released by cvm-rp";
-constexpr char kZeroMeasurement[] =
-    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-    "000";
-constexpr char kOtherMeasurement[] =
-    "111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111"
-    "111";
+using cvm::agent::testing::CreateSimSnp;
+using cvm::agent::testing::kOtherMeasurement;
+using cvm::agent::testing::kZeroMeasurement;
+using cvm::agent::testing::RelyingParty;
+
+constexpr const char* kSecret = cvm::agent::testing::kRpSecret;
 
 std::string Binary(const std::string& relative) {
   return cvm::testing::BinaryDir() + "/" + relative;
@@ -39,58 +37,6 @@ std::string Binary(const std::string& relative) {
 
 void Write(const std::string& path, std::string_view text, mode_t mode = 0644) {
   REQUIRE(WriteFileAtomic(path, text, mode).ok());
-}
-
-// A relying party (cvm-rp) in `dir` whose policy accepts exactly `measurement`, serving on a
-// port the kernel picks; the simulated SNP platform's ARK in dir/sim is its only SNP root.
-class RelyingParty {
- public:
-  RelyingParty(const TempDir& dir, const std::string& measurement) {
-    auto key = GenerateEcKey(Curve::kP256);
-    REQUIRE(key.ok());
-    auto priv = PrivateKeyToPem(key->get());
-    REQUIRE(priv.ok());
-    Write(dir.File("token.key"), priv->chars(), 0600);
-    auto pub = PublicKeyToPem(key->get());
-    REQUIRE(pub.ok());
-    Write(dir.File("token.pub"), *pub);
-    Write(dir.File("policy.yaml"),
-          "version: 1\ndefault:\n  tee: [snp]\n  allow_simulated: true\n"
-          "  allow_debug: false\n  max_evidence_age: 5m\n"
-          "  snp_measurements: [\"" +
-              measurement + "\"]\n");
-    Write(dir.File("cvm-rp.yaml"), std::string("listen:\n  - {address: 127.0.0.1, port: 0}\n"
-                                               "token_key: token.key\npolicy: policy.yaml\n"
-                                               "resources:\n  inline:\n"
-                                               "    default/key/app: {value: \"") +
-                                       kSecret +
-                                       "\"}\n"
-                                       "session_timeout: 5m\nthreads: 2\naudit_log: audit.log\n"
-                                       "diagnostic_header: true\n"
-                                       "trust_anchors:\n  snp_roots: [sim/ark.pem]\n");
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{Binary("rp/cvm-rp"), "--config", dir.File("cvm-rp.yaml")},
-        dir.File("cvm-rp.log"));
-    const std::string marker = "serving the KBS protocol on http://127.0.0.1:";
-    bool serving = process_->WaitForLog(marker, 20s);
-    INFO("cvm-rp log:\n" << process_->Log());
-    REQUIRE(serving);
-    std::string log = process_->Log();
-    size_t at = log.find(marker) + marker.size();
-    url_ = "http://127.0.0.1:" + log.substr(at, log.find('/', at) - at);
-  }
-  const std::string& url() const { return url_; }
-  std::string Log() const { return process_->Log(); }
-
- private:
-  std::unique_ptr<ChildProcess> process_;
-  std::string url_;
-};
-
-// dir/sim: a simulated SEV-SNP platform (Genoa, the simulator's defaults).
-void CreateSimSnp(const TempDir& dir) {
-  auto sim = snp::SimSnp::Create(snp::SimPlatform{}, dir.File("sim"));
-  REQUIRE(sim.ok());
 }
 
 std::string AgentConfig(const TempDir& dir, const std::string& rp_url,
