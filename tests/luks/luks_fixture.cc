@@ -112,6 +112,9 @@ Agent::Agent(const TempDir& dir, const std::string& rp_url, const std::string& u
       "}\nrelying_parties:\n  - url: " + rp_url + "\n    token_key: " + dir.File("token.pub") +
       "\ntimeouts: {connect: 2s, request: 5s, deadline: " + deadline +
       ", backoff_initial: 200ms, backoff_max: 1s}\n"
+      // cvm-rp's tokens live 5 minutes, as long as the default before_expiry: without this the
+      // daemon would re-attest at once, again and again.
+      "refresh: {before_expiry: 30s}\n"
       "resources:\n  - name: disk-key\n    path: default/key/app\n    sinks:\n"
       "      cryptsetup: {volume: data, uuid: " +
       uuid + "}\napi: {socket: " + socket_ + "}\npaths: {secrets_dir: " + dir.File("secrets") +
@@ -123,7 +126,7 @@ Agent::Agent(const TempDir& dir, const std::string& rp_url, const std::string& u
       dir.File("agent.log"));
 }
 
-bool Agent::WaitReady() {
+bool Agent::WaitReady(std::string* last) {
   auto http = NewCurlHttpClient();
   HttpRequest req;
   req.url = "http://localhost/v1/status";
@@ -132,6 +135,7 @@ bool Agent::WaitReady() {
   auto end = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < end) {
     auto resp = http->Send(req);
+    *last = resp.ok() ? std::string(AsChars(resp->body)) : resp.status().ToString();
     if (resp.ok() && resp->status == 200) {
       auto j = nlohmann::json::parse(AsChars(resp->body), nullptr, false);
       if (j.is_object() && j["state"] == "ready") return true;

@@ -50,8 +50,8 @@ class Agent {
         const std::string& deadline = "30s");
   std::string socket() const { return socket_; }
   std::string Log() const { return process_->Log(); }
-  // Waits until the daemon reports ready (true) or 30 s pass.
-  bool WaitReady();
+  // Waits until the daemon reports ready (true) or 30 s pass; `last` gets its last answer.
+  bool WaitReady(std::string* last);
 
  private:
   std::unique_ptr<::cvm::agent::testing::ChildProcess> process_;
