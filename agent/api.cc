@@ -178,6 +178,11 @@ ApiResponse ApiHandler::Route(const ApiRequest& request, std::string* route) {
     }
     return Secret(request, found, "resource path '" + rpath + "'");
   }
+  if (path == "/v1/luks/key") {
+    *route = path;
+    if (!method_is("POST")) return only("POST");
+    return LuksKey(request);
+  }
   if (path == "/aa/token") {
     *route = path;
     if (!method_is("GET")) return only("GET");
@@ -278,6 +283,91 @@ ApiResponse ApiHandler::Secret(const ApiRequest& request, const ResourceConfig* 
   }
   auto secret = d_.secrets->Get(resource->name);
   if (!secret) return Error(503, what + " has not been delivered yet");
+  ApiResponse r;
+  r.content_type = "application/octet-stream";
+  r.body.assign(AsChars(secret->view()));
+  r.secret = true;
+  return r;
+}
+
+ApiResponse ApiHandler::LuksKey(const ApiRequest& request) {
+  // Disk keys go to root only (the token plugin runs inside cryptsetup / systemd-cryptsetup),
+  // and never over TCP, where there are no peer credentials.
+  if (request.over_tcp || !request.peer || request.peer->uid != 0) {
+    std::string who = request.over_tcp ? "TCP callers"
+                      : request.peer   ? "uid " + std::to_string(request.peer->uid)
+                                       : "this caller";
+    log::Notice("API: refused a LUKS key to " + who);
+    return Error(403, "LUKS keys are served to root on the unix socket only, not to " + who);
+  }
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Error(400, "the body must be a JSON object {\"resource\", \"uuid\", \"ciphers\"}");
+  }
+  for (const auto& [k, v] : body.items()) {
+    if (k != "resource" && k != "uuid" && k != "ciphers") {
+      return Error(400, "unknown key '" + k.substr(0, 64) + "'");
+    }
+  }
+  if (!body.contains("resource") || !body["resource"].is_string()) {
+    return Error(400, "resource (a string) is required");
+  }
+  if (!body.contains("uuid") || !body["uuid"].is_string()) {
+    return Error(400, "uuid (the volume's LUKS UUID) is required");
+  }
+  if (!body.contains("ciphers") || !body["ciphers"].is_array()) {
+    return Error(400, "ciphers (the header's keyslot and segment ciphers) is required");
+  }
+  const std::string name = body["resource"].get<std::string>();
+  const ResourceConfig* resource = d_.config->FindResource(name);
+  std::string what = "resource '" + name.substr(0, 128) + "'";
+  if (resource == nullptr) return Error(404, "no " + what);
+  if (!resource->cryptsetup || resource->cryptsetup->uuid.empty()) {
+    log::Notice("API: refused " + what + " to a LUKS volume: it has no sinks.cryptsetup.uuid");
+    return Error(403, what + " is not configured for any LUKS volume (sinks.cryptsetup.uuid)");
+  }
+  std::string uuid = body["uuid"].get<std::string>().substr(0, 64);
+  std::transform(uuid.begin(), uuid.end(), uuid.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (uuid != resource->cryptsetup->uuid) {
+    log::Notice("API: refused " + what + " to LUKS volume " + uuid + ": configured for " +
+                resource->cryptsetup->uuid);
+    return Error(403, what + " is configured for volume " + resource->cryptsetup->uuid +
+                          ", not for volume " + uuid);
+  }
+  const auto& allowed = d_.config->luks.allowed_ciphers;
+  for (const auto& c : body["ciphers"]) {
+    if (!c.is_string()) return Error(400, "ciphers must be strings");
+    const std::string& cipher = c.get_ref<const std::string&>();
+    if (cipher.find("null") != std::string::npos ||
+        std::find(allowed.begin(), allowed.end(), cipher) == allowed.end()) {
+      std::string shown = cipher.substr(0, 64);
+      log::Notice("API: refused " + what + " to LUKS volume " + uuid + ": cipher " + shown);
+      return Error(403, "volume " + uuid + " uses cipher " + shown +
+                            ", which luks.allowed_ciphers does not allow");
+    }
+  }
+  auto secret = d_.secrets->Get(resource->name);
+  if (!secret) {
+    AgentPhase phase = d_.state->phase();
+    std::string text = what + " has not been delivered yet (state: " + AgentPhaseName(phase);
+    auto last = d_.state->last_result();
+    if (last && !last->ok && !last->reasons.empty()) {
+      text += "; last attestation: ";
+      for (size_t i = 0; i < last->reasons.size(); ++i) {
+        text += (i ? "; " : "") + last->reasons[i];
+      }
+    }
+    text += ")";
+    // A daemon that is ready but lacks this key (a refresh that dropped it) attests again; one
+    // that is still starting or retrying is already on it.
+    if ((phase == AgentPhase::kReady) && d_.request_attest) d_.request_attest();
+    ApiResponse r = Error(503, text);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  log::Info("API: handed the key of " + what + " to LUKS volume " + uuid + " (pid " +
+            std::to_string(request.peer->pid) + ")");
   ApiResponse r;
   r.content_type = "application/octet-stream";
   r.body.assign(AsChars(secret->view()));

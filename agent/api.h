@@ -28,6 +28,7 @@ struct ApiRequest {
   std::string target;  // path and query, as received
   bool over_tcp = false;
   std::optional<PeerCred> peer;  // SO_PEERCRED on the unix socket; none over TCP
+  std::string body;              // the request body (at most api.body_limit bytes)
 };
 
 struct ApiResponse {
@@ -70,6 +71,7 @@ class ApiHandler {
   ApiResponse Secret(const ApiRequest& request, const ResourceConfig* resource,
                      const std::string& what);
   ApiResponse SecretList(const ApiRequest& request);
+  ApiResponse LuksKey(const ApiRequest& request);
 
   Deps d_;
 };

@@ -291,6 +291,7 @@ void Session<Socket>::OnRead(beast::error_code ec) {
   request.target = std::string(req.target());
   request.over_tcp = over_tcp_;
   request.peer = peer_;
+  request.body = std::move(req.body());
   bool keep_alive = req.keep_alive();
   unsigned version = req.version();
   // The handler may wait on hardware (evidence): run it off the I/O threads.

@@ -92,6 +92,21 @@ bool IsName(std::string_view s) {
          std::all_of(s.begin(), s.end(), IsNameChar);
 }
 
+// The canonical lower-case form of a LUKS UUID (8-4-4-4-12 hex digits), as the token plugin
+// sends it (luks/token.h does the same on the plugin's side; the agent does not link luks/).
+Result<std::string> CanonicalUuid(std::string_view uuid) {
+  std::string out;
+  bool ok = uuid.size() == 36;
+  for (size_t i = 0; ok && i < uuid.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    unsigned char c = static_cast<unsigned char>(uuid[i]);
+    if (dash ? c != '-' : !std::isxdigit(c)) ok = false;
+    out.push_back(static_cast<char>(std::tolower(c)));
+  }
+  if (!ok) return InvalidInput("'" + std::string(uuid) + "' is not a UUID (8-4-4-4-12 hex digits)");
+  return out;
+}
+
 // Collects every error with its position; the parse goes on after an error so that one run of
 // --check-config lists them all.
 class Parser {
@@ -456,8 +471,14 @@ void ParseResource(Parser& p, const YAML::Node& n, const std::string& key, Resou
                                return p.Error(x, xk, "'" + s + "' is not a volume name");
                              c.volume = s;
                            }},
-                          {"keyfile", [&](const YAML::Node& x, const std::string& xk) {
-                             p.Bool(x, xk, &c.keyfile);
+                          {"keyfile", [&](const YAML::Node& x,
+                                          const std::string& xk) { p.Bool(x, xk, &c.keyfile); }},
+                          {"uuid", [&](const YAML::Node& x, const std::string& xk) {
+                             std::string s;
+                             if (!p.String(x, xk, &s)) return;
+                             auto u = CanonicalUuid(s);
+                             if (!u.ok()) return p.Error(x, xk, u.status().message());
+                             c.uuid = *u;
                            }}});
                   if (v.IsMap() && !v["volume"]) p.Error(v, k, "volume is required");
                   r->cryptsetup = c;
@@ -653,6 +674,23 @@ void ParseRoot(Parser& p, const YAML::Node& root, Config* c) {
                   {"cryptsetup_socket", abs(&c->paths.cryptsetup_socket)},
                   {"cryptsetup_keys_dir", abs(&c->paths.cryptsetup_keys_dir)}});
         }},
+       {"luks",
+        [&](const YAML::Node& v, const std::string& k) {
+          p.Walk(v, k, {{"allowed_ciphers", [&](const YAML::Node& x, const std::string& xk) {
+                           c->luks.allowed_ciphers.clear();
+                           p.List(x, xk, [&](const YAML::Node& e, const std::string& ek) {
+                             std::string s;
+                             if (!p.String(e, ek, &s)) return;
+                             if (s.empty() || s.find("null") != std::string::npos) {
+                               return p.Error(e, ek, "'" + s + "' is not an encrypting cipher");
+                             }
+                             c->luks.allowed_ciphers.push_back(s);
+                           });
+                           if (c->luks.allowed_ciphers.empty()) {
+                             p.Error(x, xk, "no cipher allowed: no volume could be unlocked");
+                           }
+                         }}});
+        }},
        {"log_level", [&](const YAML::Node& v, const std::string& k) {
           std::string s;
           if (!p.String(v, k, &s)) return;
@@ -688,7 +726,7 @@ void CheckWhole(Parser& p, const YAML::Node& root, Config* c) {
   if (!c->resources.empty() && c->relying_parties.empty()) {
     p.Error(root["resources"], "resources", "resources are configured but no relying_parties");
   }
-  std::set<std::string> names, files, volumes, creds;
+  std::set<std::string> names, files, volumes, uuids, creds;
   const YAML::Node list = root["resources"];
   for (size_t i = 0; i < c->resources.size(); ++i) {
     const ResourceConfig& r = c->resources[i];
@@ -704,6 +742,10 @@ void CheckWhole(Parser& p, const YAML::Node& root, Config* c) {
         !volumes.insert(r.cryptsetup->volume).second) {
       p.Error(at, key + ".sinks.cryptsetup",
               "volume '" + r.cryptsetup->volume + "' is served by two resources");
+    }
+    if (r.cryptsetup && !r.cryptsetup->uuid.empty() && !uuids.insert(r.cryptsetup->uuid).second) {
+      p.Error(at, key + ".sinks.cryptsetup",
+              "volume UUID " + r.cryptsetup->uuid + " is served by two resources");
     }
     if (r.credential) {
       for (const auto& u : r.credential->units) {

@@ -75,6 +75,15 @@ struct CredentialSink {
 struct CryptsetupSink {
   std::string volume;    // crypttab volume name
   bool keyfile = false;  // also write <cryptsetup_keys_dir>/<volume>.key
+  // The LUKS UUID of the volume (canonical lower-case 8-4-4-4-12) the cvm token plugin may get
+  // this key for (POST /v1/luks/key); empty: the plugin gets no key for this resource.
+  std::string uuid;
+};
+
+struct LuksConfig {
+  // Ciphers a volume's keyslots and segments may use for POST /v1/luks/key to hand out its key
+  // (a null cipher is refused whatever this says).
+  std::vector<std::string> allowed_ciphers = {"aes-xts-plain64"};
 };
 
 struct ApiSink {
@@ -124,6 +133,7 @@ struct Config {
   std::vector<ResourceConfig> resources;
   ApiConfig api;
   PathsConfig paths;
+  LuksConfig luks;
   std::string log_level = "info";
 
   const ResourceConfig* FindResource(std::string_view name) const;

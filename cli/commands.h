@@ -25,5 +25,6 @@ int RunStatus(Args args);    // status [--json]
 int RunEvidence(Args args);  // evidence --nonce N [-o F]
 int RunSecrets(Args args);   // secrets list
 int RunAttest(Args args);    // attest
+int RunLuks(Args args);      // luks bind|unbind|show (cli/luks_cmds.cc)
 
 }  // namespace cvm::cli

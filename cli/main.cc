@@ -44,6 +44,8 @@ constexpr Group kGroups[] = {
      cvm::cli::RunEvidence},
     {"secrets", "secrets list: the resources cvm-agentd delivers", cvm::cli::RunSecrets},
     {"attest", "attest: ask cvm-agentd to re-attest now", cvm::cli::RunAttest},
+    {"luks", "luks bind|unbind|show DEVICE: LUKS2 volumes unlocked by the agent's keys",
+     cvm::cli::RunLuks},
 };
 
 std::string Usage() {

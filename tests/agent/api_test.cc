@@ -91,6 +91,17 @@ struct ApiFixture {
     REQUIRE(resp.ok());
     return *resp;
   }
+  HttpResponse Post(const std::string& target, const std::string& body) {
+    HttpRequest r;
+    r.method = "POST";
+    r.url = "http://localhost" + target;
+    r.unix_socket = socket();
+    r.body.assign(body.begin(), body.end());
+    r.timeout = std::chrono::seconds(10);
+    auto resp = http->Send(r);
+    REQUIRE(resp.ok());
+    return *resp;
+  }
   HttpResponse GetTcp(const std::string& target) {
     HttpRequest r;
     r.url = "http://127.0.0.1:" + std::to_string(server->tcp_port()) + target;
@@ -282,6 +293,101 @@ TEST_CASE("Requests are served concurrently") {
   }
   for (auto& t : threads) t.join();
   CHECK(ok == 80);
+}
+
+// Adds the resources of the LUKS tests to a fixture's configuration (the handler reads it on
+// every request): "disk" for one volume, "nodisk" without a UUID, "later" not delivered yet.
+void AddLuksResources(ApiFixture& f) {
+  ResourceConfig disk;  // a LUKS volume's key
+  disk.name = "disk";
+  disk.path = "default/luks/disk";
+  disk.cryptsetup = CryptsetupSink{"data", false, "0b8e4a1c-1d2e-4f60-8a9b-0c1d2e3f4a5b"};
+  ResourceConfig nodisk;  // a cryptsetup sink without a UUID: not for the token plugin
+  nodisk.name = "nodisk";
+  nodisk.path = "default/luks/nodisk";
+  nodisk.cryptsetup = CryptsetupSink{"other", false, ""};
+  ResourceConfig later;  // not delivered yet
+  later.name = "later";
+  later.path = "default/luks/later";
+  later.cryptsetup = CryptsetupSink{"later", false, "11111111-1d2e-4f60-8a9b-0c1d2e3f4a5b"};
+  f.config.resources.insert(f.config.resources.end(), {disk, nodisk, later});
+  for (const char* name : {"disk", "nodisk"}) {
+    f.secrets.Put(name, SecretBytes(Bytes(kSecret, kSecret + std::strlen(kSecret))));
+  }
+}
+
+std::string LuksBody(const std::string& resource, const std::string& uuid,
+                     const std::string& ciphers = R"(["aes-xts-plain64"])") {
+  return R"({"resource":")" + resource + R"(","uuid":")" + uuid + R"(","ciphers":)" + ciphers + "}";
+}
+constexpr char kDiskUuid[] = "0b8e4a1c-1d2e-4f60-8a9b-0c1d2e3f4a5b";
+
+TEST_CASE("POST /v1/luks/key serves root the key of the volume its configuration lists") {
+  ApiFixture f;
+  AddLuksResources(f);
+  auto r = f.Post("/v1/luks/key", LuksBody("disk", "0B8E4A1C-1D2E-4F60-8A9B-0C1D2E3F4A5B"));
+  CHECK(r.status == 200);
+  CHECK(Body(r) == kSecret);
+  CHECK(r.Header("content-type") == "application/octet-stream");
+}
+
+TEST_CASE("POST /v1/luks/key refuses another volume's UUID and a resource without one") {
+  ApiFixture f;
+  AddLuksResources(f);
+  auto other = f.Post("/v1/luks/key", LuksBody("disk", "ffffffff-1d2e-4f60-8a9b-0c1d2e3f4a5b"));
+  CHECK(other.status == 403);
+  CHECK(Body(other).find("is configured for volume 0b8e4a1c-1d2e-4f60-8a9b-0c1d2e3f4a5b, not for "
+                         "volume ffffffff") != std::string::npos);
+  CHECK(Body(other).find(kSecret) == std::string::npos);
+  auto nouuid = f.Post("/v1/luks/key", LuksBody("nodisk", kDiskUuid));
+  CHECK(nouuid.status == 403);
+  CHECK(Body(nouuid).find("sinks.cryptsetup.uuid") != std::string::npos);
+  CHECK(f.Post("/v1/luks/key", LuksBody("mine", kDiskUuid)).status == 403);
+  CHECK(f.Post("/v1/luks/key", LuksBody("nope", kDiskUuid)).status == 404);
+}
+
+TEST_CASE("POST /v1/luks/key refuses a null cipher and one outside the allow list") {
+  ApiFixture f;
+  AddLuksResources(f);
+  auto null = f.Post("/v1/luks/key", LuksBody("disk", kDiskUuid, R"(["cipher_null-ecb"])"));
+  CHECK(null.status == 403);
+  CHECK(Body(null).find("cipher_null-ecb") != std::string::npos);
+  auto cbc =
+      f.Post("/v1/luks/key", LuksBody("disk", kDiskUuid, R"(["aes-xts-plain64","aes-cbc-plain"])"));
+  CHECK(cbc.status == 403);
+  CHECK(Body(cbc).find("aes-cbc-plain, which luks.allowed_ciphers does not allow") !=
+        std::string::npos);
+}
+
+TEST_CASE("POST /v1/luks/key answers 503 with Retry-After before the key is delivered") {
+  ApiFixture f;
+  AddLuksResources(f);
+  auto r = f.Post("/v1/luks/key", LuksBody("later", "11111111-1d2e-4f60-8a9b-0c1d2e3f4a5b"));
+  CHECK(r.status == 503);
+  CHECK(r.Header("retry-after") == "1");
+  CHECK(Body(r).find("has not been delivered yet (state: starting") != std::string::npos);
+}
+
+TEST_CASE("POST /v1/luks/key refuses malformed bodies, TCP callers and non-root callers") {
+  ApiFixture f;
+  AddLuksResources(f);
+  CHECK(f.Post("/v1/luks/key", "not json").status == 400);
+  CHECK(f.Post("/v1/luks/key", R"({"resource":"disk","uuid":"x"})").status == 400);
+  CHECK(f.Post("/v1/luks/key", R"({"resource":"disk","uuid":"x","ciphers":[],"url":"u"})").status ==
+        400);
+  CHECK(f.Get("/v1/luks/key").status == 405);
+  ApiRequest tcp;
+  tcp.method = "POST";
+  tcp.target = "/v1/luks/key";
+  tcp.over_tcp = true;
+  tcp.body = LuksBody("disk", kDiskUuid);
+  CHECK(f.handler->Handle(tcp).status == 403);
+  ApiRequest user = tcp;
+  user.over_tcp = false;
+  user.peer = PeerCred{1, 1000, 1000};
+  auto r = f.handler->Handle(user);
+  CHECK(r.status == 403);
+  CHECK(r.body.find("root on the unix socket only, not to uid 1000") != std::string::npos);
 }
 
 }  // namespace

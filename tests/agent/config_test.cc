@@ -163,11 +163,39 @@ TEST_CASE("Durations need units and combine parts") {
   CHECK_FALSE(ParseDuration("99999999h").ok());
 }
 
+TEST_CASE("A cryptsetup sink's volume UUID is kept in lower case; a malformed one is refused") {
+  const std::string head =
+      "relying_parties: [{url: https://kbs}]\nresources:\n  - name: d\n    path: a/b/c\n"
+      "    sinks:\n      cryptsetup: {volume: data, uuid: ";
+  auto c = ParseConfig(head + "0B8E4A1C-1D2E-4F60-8A9B-0C1D2E3F4A5B}\n", "t.yaml");
+  REQUIRE(c.ok());
+  CHECK(c->resources[0].cryptsetup->uuid == "0b8e4a1c-1d2e-4f60-8a9b-0c1d2e3f4a5b");
+  CHECK(ErrorOf(head + "not-a-uuid}\n").find("'not-a-uuid' is not a UUID") != std::string::npos);
+  CHECK(ErrorOf(head + "0b8e4a1c-1d2e-4f60-8a9b-0c1d2e3f4a5b}\n  - name: e\n    path: a/b/d\n"
+                       "    sinks:\n      cryptsetup: {volume: other, uuid: "
+                       "0b8e4a1c-1d2e-4f60-8a9b-0c1d2e3f4a5b}\n")
+            .find("is served by two resources") != std::string::npos);
+}
+
+TEST_CASE("luks.allowed_ciphers defaults to aes-xts-plain64 and refuses null ciphers") {
+  auto c = ParseConfig("", "t.yaml");
+  REQUIRE(c.ok());
+  CHECK(c->luks.allowed_ciphers == std::vector<std::string>{"aes-xts-plain64"});
+  auto d = ParseConfig("luks: {allowed_ciphers: [aes-xts-plain64, serpent-xts-plain64]}\n", "t");
+  REQUIRE(d.ok());
+  CHECK(d->luks.allowed_ciphers.size() == 2);
+  CHECK(ErrorOf("luks: {allowed_ciphers: [cipher_null-ecb]}\n").find("not an encrypting cipher") !=
+        std::string::npos);
+  CHECK(ErrorOf("luks: {allowed_ciphers: []}\n").find("no cipher allowed") != std::string::npos);
+  CHECK(ErrorOf("luks: {ciphers: [a]}\n").find("ciphers") != std::string::npos);
+}
+
 TEST_CASE("Every shipped example configuration is valid") {
   for (const char* name :
        {"config.yaml", "examples/snp-bare-metal.yaml", "examples/aws-snp-vlek.yaml",
         "examples/azure-snp-vtpm.yaml", "examples/azure-tdx-vtpm.yaml",
-        "examples/gcp-tdx-ccel.yaml", "examples/sim-snp.yaml", "examples/sim-tdx.yaml"}) {
+        "examples/gcp-tdx-ccel.yaml", "examples/sim-snp.yaml", "examples/sim-tdx.yaml",
+        "examples/luks-data-disk.yaml"}) {
     INFO(name);
     auto c = LoadConfig(cvm::testing::SourceDir() + "/config/" + name);
     CHECK(c.status().ToString() == "ok");

@@ -30,7 +30,7 @@ Config TwoResources(const TempDir& dir) {
   ResourceConfig b;
   b.name = "root-key";
   b.path = "default/luks/root";
-  b.cryptsetup = CryptsetupSink{"root", true};
+  b.cryptsetup = CryptsetupSink{"root", true, ""};
   c.resources = {a, b};
   return c;
 }

@@ -1,0 +1,220 @@
+// cvmctl luks bind|unbind|show: binding LUKS2 volumes to the agent's resources (luks/bind.h).
+// The key comes from the running cvm-agentd over its API socket (POST /v1/luks/key), the same
+// request the token plugin makes, so a bind succeeds only for a volume the agent's configuration
+// lists for that resource, after the VM attested.
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "common/args.h"
+#include "common/file_util.h"
+#include "common/http.h"
+#include "luks/agent_client.h"
+#include "luks/bind.h"
+#include "luks/device.h"
+
+namespace cvm::cli {
+
+namespace {
+
+using nlohmann::json;
+
+// Parses "N" in [lo, hi]; nullopt when empty.
+Result<std::optional<long>> ParseNumber(const std::string& s, const char* what, long lo, long hi) {
+  if (s.empty()) return std::optional<long>();
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (end == s.c_str() || *end != '\0' || v < lo || v > hi) {
+    return InvalidInput(std::string(what) + " must be a number from " + std::to_string(lo) +
+                        " to " + std::to_string(hi) + ", got '" + s + "'");
+  }
+  return std::optional<long>(v);
+}
+
+int Bind(Args args) {
+  std::vector<std::string> pos;
+  std::string resource, key_file, socket = luks::AgentSocketPath(), timeout, wait = "60",
+                                  iterations;
+  ArgParser p("cvmctl luks bind", "DEVICE --resource R --key-file F [options]",
+              "Adds a keyslot to the LUKS2 volume DEVICE (a block device or an image file) for "
+              "the key that\nthe running cvm-agentd serves for resource R, and writes the cvm "
+              "token that lets the token\nplugin unlock it at boot. The agent's configuration "
+              "must list the volume's UUID for R\n(sinks.cryptsetup.uuid).");
+  p.Positionals("DEVICE", 1, 1, &pos);
+  p.Option("resource", 'r', "R", "the agent's resource that holds the key (required)", &resource);
+  p.Option("key-file", 'k', "F",
+           "a file with an existing passphrase or key of the volume (required)", &key_file);
+  p.Option("socket", 0, "PATH",
+           "the agent's API socket (default $CVM_AGENT_SOCKET or "
+           "/run/cvm-agent/api.sock)",
+           &socket);
+  p.Option("token-timeout", 0, "SECONDS",
+           "how long the plugin waits for the agent at boot, written into the token (1-600; "
+           "default: the plugin's 60)",
+           &timeout);
+  p.Option("wait", 0, "SECONDS", "how long to wait for the agent's key now (default 60)", &wait);
+  p.Option("pbkdf-force-iterations", 0, "N",
+           "PBKDF2 with N iterations instead of libcryptsetup's argon2id (the key is random, "
+           "so the PBKDF adds little; for tests and small VMs)",
+           &iterations);
+  if (auto code = p.Parse(args)) return *code;
+  if (resource.empty()) return Fail(InvalidInput("--resource is required"));
+  if (key_file.empty()) return Fail(InvalidInput("--key-file is required"));
+  auto t = ParseNumber(timeout, "--token-timeout", 1, luks::kMaxTimeoutSeconds);
+  auto w = ParseNumber(wait, "--wait", 1, 3600);
+  auto it = ParseNumber(iterations, "--pbkdf-force-iterations", 1000, 100000000);
+  if (!t.ok()) return Fail(t.status());
+  if (!w.ok()) return Fail(w.status());
+  if (!it.ok()) return Fail(it.status());
+
+  auto existing = ReadSecretFile(key_file, 8192);
+  if (!existing.ok()) return Fail(existing.status());
+  auto device = luks::Device::Open(pos[0]);
+  if (!device.ok()) return Fail(device.status());
+  auto facts = luks::SegmentFacts(*device, luks::HeaderPolicy{});
+  if (!facts.ok()) return Fail(facts.status());
+
+  luks::VolumeKeyRequest req;
+  req.socket = socket;
+  req.resource = resource;
+  req.uuid = facts->uuid;
+  req.ciphers = facts->ciphers;
+  req.timeout = std::chrono::seconds(**w);
+  auto key = luks::FetchVolumeKey(*NewCurlHttpClient(), req);
+  if (!key.ok()) return Fail(key.status());
+
+  luks::BindOptions options;
+  options.resource = resource;
+  options.timeout_seconds = t->has_value() ? static_cast<int>(**t) : 0;
+  options.pbkdf.pbkdf2_iterations = it->has_value() ? static_cast<uint32_t>(**it) : 0;
+  auto bound = luks::Bind(*device, *existing, *key, options, luks::HeaderPolicy{});
+  if (!bound.ok()) return Fail(bound.status());
+  std::printf("bound %s (UUID %s) to resource '%s': keyslot %d, token %d\n", pos[0].c_str(),
+              bound->token.uuid.c_str(), resource.c_str(), bound->keyslot, bound->token_id);
+  return kExitOk;
+}
+
+int Unbind(Args args) {
+  std::vector<std::string> pos;
+  std::string resource, token;
+  bool keep = false;
+  ArgParser p("cvmctl luks unbind", "DEVICE (--resource R | --token ID) [--keep-keyslots]",
+              "Removes a cvm token from the LUKS2 volume DEVICE and the keyslots it names.");
+  p.Positionals("DEVICE", 1, 1, &pos);
+  p.Option("resource", 'r', "R", "the token bound to this resource", &resource);
+  p.Option("token", 0, "ID", "the token with this id (e.g. a malformed one)", &token);
+  p.Flag("keep-keyslots", 0, "remove only the token, keep its keyslots", &keep);
+  if (auto code = p.Parse(args)) return *code;
+  if (resource.empty() == token.empty()) {
+    return Fail(InvalidInput("give exactly one of --resource and --token"));
+  }
+  auto id = ParseNumber(token, "--token", 0, 31);
+  if (!id.ok()) return Fail(id.status());
+  auto device = luks::Device::Open(pos[0]);
+  if (!device.ok()) return Fail(device.status());
+  int found = -1;
+  for (const auto& t : device->CvmTokens()) {
+    if (id->has_value() ? t.id == **id : t.parsed.ok() && t.parsed->resource == resource) {
+      found = t.id;
+    }
+  }
+  if (found < 0) {
+    return Fail(NotFound(pos[0] + " has no cvm token " +
+                         (resource.empty() ? token : "for resource '" + resource + "'")));
+  }
+  Status s = luks::Unbind(*device, found, keep);
+  if (!s.ok()) return Fail(s);
+  std::printf("removed cvm token %d from %s%s\n", found, pos[0].c_str(),
+              keep ? " (keyslots kept)" : " and its keyslots");
+  return kExitOk;
+}
+
+int Show(Args args) {
+  std::vector<std::string> pos;
+  bool as_json = false;
+  ArgParser p("cvmctl luks show", "DEVICE [--json]",
+              "Lists the cvm tokens of the LUKS2 volume DEVICE and checks its header as the "
+              "token plugin\nwill (null ciphers, linear segments, the UUID recorded at bind "
+              "time). Exit 1 when a token\nwould be refused.");
+  p.Positionals("DEVICE", 1, 1, &pos);
+  p.Flag("json", 0, "print one JSON object", &as_json);
+  if (auto code = p.Parse(args)) return *code;
+  auto device = luks::Device::Open(pos[0]);
+  if (!device.ok()) return Fail(device.status());
+  auto meta = device->MetadataJson();
+  if (!meta.ok()) return Fail(meta.status());
+  json out = {{"device", pos[0]}, {"uuid", device->Uuid()}, {"tokens", json::array()}};
+  bool all_ok = true;
+  for (const auto& t : device->CvmTokens()) {
+    json e = {{"id", t.id}};
+    if (!t.parsed.ok()) {
+      e["ok"] = false;
+      e["error"] = t.parsed.status().ToString();
+      all_ok = false;
+    } else {
+      auto check = luks::CheckHeader(*meta, device->Uuid(), *t.parsed, luks::HeaderPolicy{});
+      e["resource"] = t.parsed->resource;
+      e["keyslots"] = t.parsed->keyslots;
+      e["bound_uuid"] = t.parsed->uuid;
+      e["timeout_seconds"] = t.parsed->timeout_seconds;
+      e["ok"] = check.ok();
+      if (check.ok()) {
+        e["ciphers"] = check->ciphers;
+      } else {
+        e["error"] = check.status().ToString();
+        all_ok = false;
+      }
+    }
+    out["tokens"].push_back(e);
+  }
+  if (as_json) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("%s: LUKS2, UUID %s\n", pos[0].c_str(), device->Uuid().c_str());
+    if (out["tokens"].empty()) std::printf("no cvm token\n");
+    for (const auto& e : out["tokens"]) {
+      if (!e.contains("resource")) {
+        std::printf("token %d: INVALID: %s\n", e["id"].get<int>(),
+                    e["error"].get<std::string>().c_str());
+        continue;
+      }
+      std::string slots;
+      for (const auto& k : e["keyslots"]) slots += (slots.empty() ? "" : ",") + k.dump();
+      std::printf("token %d: resource '%s', keyslots %s, timeout %d s: %s\n", e["id"].get<int>(),
+                  e["resource"].get<std::string>().c_str(), slots.c_str(),
+                  e["timeout_seconds"].get<int>(),
+                  e["ok"].get<bool>() ? "ok" : e["error"].get<std::string>().c_str());
+    }
+  }
+  return all_ok ? kExitOk : kExitRejected;
+}
+
+}  // namespace
+
+int RunLuks(Args args) {
+  const char* usage =
+      "Usage: cvmctl luks bind|unbind|show DEVICE [options]\n"
+      "  bind     add a keyslot for the agent's key of a resource and write the cvm token\n"
+      "  unbind   remove a cvm token and its keyslots\n"
+      "  show     list the cvm tokens and check the header as the token plugin will\n"
+      "Run 'cvmctl luks VERB --help' for the options.\n";
+  if (args.empty()) {
+    std::fputs(usage, stderr);
+    return kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::fputs(usage, stdout);
+    return kExitOk;
+  }
+  if (args[0] == "bind") return Bind(args.subspan(1));
+  if (args[0] == "unbind") return Unbind(args.subspan(1));
+  if (args[0] == "show") return Show(args.subspan(1));
+  std::fprintf(stderr, "cvmctl: unknown luks verb '%s'\n%s", args[0].c_str(), usage);
+  return kExitUsage;
+}
+
+}  // namespace cvm::cli
