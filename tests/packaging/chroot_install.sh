@@ -163,7 +163,7 @@ if in_root "$droot" apt-get install -y -qq --no-install-recommends /tmp/cvm-agen
     cryptsetup systemd >"$work/dracut-install.log" 2>&1; then
   fake_kernel "$droot"
   if in_root "$droot" dracut --force --no-hostonly --kver "$kver" --add cvm-agent /tmp/initrd.img >"$work/dracut.log" 2>&1; then
-    list=$(in_root "$droot" lsinitrd /tmp/initrd.img | awk '{print $NF}')
+    list=$(in_root "$droot" lsinitrd /tmp/initrd.img | sed 's/ -> .*//' | awk '{print $NF}')
     for f in usr/sbin/cvm-agentd etc/cvm-agent/config.yaml usr/lib/systemd/system/cvm-agentd-initrd.service \
       usr/lib/systemd/system/initrd.target.wants/cvm-agentd-initrd.service etc/cmdline.d/90cvm-agent.conf \
       etc/ssl/certs/ca-certificates.crt ${plugin:+${plugin#/}}; do
