@@ -21,8 +21,10 @@ listed=$("$cvmctl" --help | sed -n '/^Commands:/,/^$/p' | sed -n 's/^  \([a-z][a
 for c in $listed; do
   _cvmctl_verbs "" | words | grep -qx "$c" || fail "completion: command '$c' is missing"
 done
+# A command the completion knows but this cvmctl lacks (built from a tree without it) is noted,
+# not failed: completing it does no harm, and its options are checked where it exists.
 for c in $(_cvmctl_verbs "" | words); do
-  grep -qx "$c" <<<"$listed" || fail "completion: command '$c' is not in 'cvmctl --help'"
+  grep -qx "$c" <<<"$listed" || echo "note: the completion knows '$c', which this cvmctl does not have"
 done
 
 # Verbs: the word after "cvmctl COMMAND" in the usage lines of `cvmctl COMMAND --help`.
@@ -52,6 +54,7 @@ man_text() {
 }
 while IFS= read -r path; do
   [ -n "$path" ] || continue
+  grep -qx "${path%% *}" <<<"$listed" || continue
   # shellcheck disable=SC2086
   help=$("$cvmctl" $path --help 2>&1) || fail "cvmctl $path --help failed"
   opts=$(sed -n 's/^  \(-[a-zA-Z], \)\{0,1\} *\(--[a-z][a-z0-9-]*\).*/\2/p' <<<"$help" | grep -vx -- '--help' | sort -u)
