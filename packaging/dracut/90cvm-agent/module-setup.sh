@@ -12,8 +12,10 @@ check() {
   return 255
 }
 
+# The network comes from the image's network module (network-manager or systemd-networkd, added
+# with it: Debian's dracut has no network-legacy/ifcfg); rd.neednet=1 below makes it come up.
 depends() {
-  echo systemd network crypt
+  echo systemd crypt
 }
 
 install() {
