@@ -161,7 +161,7 @@ fi
 droot=$work/dracut
 new_root "$droot"
 cp "$deb" "$droot/tmp/cvm-agent.deb"
-if in_root "$droot" apt-get install -y -qq --no-install-recommends /tmp/cvm-agent.deb dracut dracut-network \
+if in_root "$droot" apt-get install -y -qq --no-install-recommends /tmp/cvm-agent.deb dracut \
     cryptsetup systemd >"$work/dracut-install.log" 2>&1; then
   fake_kernel "$droot"
   if in_root "$droot" dracut --force --no-hostonly --kver "$kver" --add cvm-agent /tmp/initrd.img >"$work/dracut.log" 2>&1; then
