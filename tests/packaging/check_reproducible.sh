@@ -3,8 +3,8 @@
 # runs scripts/package again in a second build folder (build-package-repro) and requires a
 # byte-identical .deb. Through ccache the second run compiles nothing it does not have to (the
 # flags name no build folder), so this checks everything after the compiler: linking, install,
-# strip, documentation, maintainer files and both archive layers. That the compiler itself is
-# deterministic was shown once with ccache off (docs/image-builders.md). Exits 77 (skipped) when
+# strip, documentation, maintainer files and both archive layers. What was measured with a fresh
+# compile is recorded in docs/image-builders.md. Exits 77 (skipped) when
 # no package was built or ccache is not installed (the second run would be a full build).
 set -euo pipefail
 src=${CVM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
