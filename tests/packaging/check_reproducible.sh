@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproducibility at CI's price: when scripts/package has built a package (build-package/out),
-# runs scripts/package again in a second build folder (build-package-repro) and requires a
-# byte-identical .deb. Through ccache the second run compiles nothing it does not have to (the
+# repackages it for the current commit, runs scripts/package again in a second build folder
+# (build-package-repro) and requires a byte-identical .deb. Through ccache the second run compiles nothing it does not have to (the
 # flags name no build folder), so this checks everything after the compiler: linking, install,
 # strip, documentation, maintainer files and both archive layers. What was measured with a fresh
 # compile is recorded in docs/image-builders.md. Exits 77 (skipped) when
@@ -14,6 +14,9 @@ if [ -z "$first" ]; then
   exit 77
 fi
 command -v ccache >/dev/null || { echo "ccache is not installed: a second build would compile everything; skipped"; exit 77; }
+# First bring build-package's package up to the current commit (nothing to compile when it is).
+CVM_BUILD_DIR=$src/build-package "$src/scripts/package" --no-rpm >"$src/build-package/repro-first.log" 2>&1 ||
+  { tail -20 "$src/build-package/repro-first.log"; echo "scripts/package in build-package failed"; exit 1; }
 second_dir=${CVM_REPRO_BUILD_DIR:-$src/build-package-repro}
 mkdir -p "$second_dir"
 CVM_BUILD_DIR=$second_dir "$src/scripts/package" --no-rpm >"$second_dir/package.log" 2>&1 ||
