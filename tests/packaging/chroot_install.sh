@@ -167,10 +167,13 @@ if in_root "$droot" apt-get install -y -qq --no-install-recommends /tmp/cvm-agen
   if in_root "$droot" dracut --force --no-hostonly --kver "$kver" --add cvm-agent /tmp/initrd.img >"$work/dracut.log" 2>&1; then
     list=$(in_root "$droot" lsinitrd /tmp/initrd.img | sed 's/ -> .*//' | awk '{print $NF}')
     for f in usr/sbin/cvm-agentd etc/cvm-agent/config.yaml usr/lib/systemd/system/cvm-agentd-initrd.service \
-      usr/lib/systemd/system/initrd.target.wants/cvm-agentd-initrd.service etc/cmdline.d/90cvm-agent.conf \
-      ${plugin:+${plugin#/}}; do
+      etc/cmdline.d/90cvm-agent.conf ${plugin:+${plugin#/}}; do
       grep -qx "$f" <<<"$list" && pass "dracut initrd has $f" || fail "dracut initrd lacks $f"
     done
+    # `systemctl --root add-wants` links in /etc/systemd/system.
+    grep -qE '^(etc|usr/lib)/systemd/system/initrd.target.wants/cvm-agentd-initrd.service$' <<<"$list" &&
+      pass "dracut initrd: initrd.target wants cvm-agentd-initrd.service" ||
+      fail "dracut initrd: cvm-agentd-initrd.service is not wanted by initrd.target"
     in_root "$droot" lsinitrd -f etc/cmdline.d/90cvm-agent.conf /tmp/initrd.img | grep -qx 'rd.neednet=1' &&
       pass "dracut initrd sets rd.neednet=1" || fail "dracut initrd does not set rd.neednet=1"
     echo "dracut initrd: $(stat -c %s "$droot/tmp/initrd.img") bytes, $(wc -l <<<"$list") entries"
