@@ -27,10 +27,15 @@ install(FILES ${sd}/60-cvm-agent.rules DESTINATION ${CVM_UDEVDIR}/rules.d)
 
 # The agent's configuration (a conffile in the packages) and every example next to the docs.
 if(EXISTS ${PROJECT_SOURCE_DIR}/config/config.yaml)
+  # World-readable: it holds no secret (URLs, trust anchors, sinks), and the agent reads it as
+  # the user cvm-agent (ConfigurationDirectory= does not hand the directory to that user).
   install(FILES ${PROJECT_SOURCE_DIR}/config/config.yaml
-          DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/cvm-agent PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+          DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/cvm-agent
+          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 endif()
-file(GLOB cvm_config_examples ${PROJECT_SOURCE_DIR}/config/*.yaml ${PROJECT_SOURCE_DIR}/config/*.crypttab)
+file(GLOB cvm_config_examples ${PROJECT_SOURCE_DIR}/config/*.yaml ${PROJECT_SOURCE_DIR}/config/*.crypttab
+     ${PROJECT_SOURCE_DIR}/config/examples/*.yaml)
+list(SORT cvm_config_examples)
 install(FILES ${cvm_config_examples} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 # Man pages: docs/man/NAME.SECTION.md rendered with pandoc when it is installed (scripts/package
@@ -45,7 +50,8 @@ if(CVM_PANDOC AND cvm_man_sources)
     set(out ${PROJECT_BINARY_DIR}/man/${page})
     add_custom_command(OUTPUT ${out}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
-      COMMAND ${CVM_PANDOC} --standalone --to man --output ${out} ${src}
+      COMMAND ${CVM_PANDOC} --standalone --to man --fail-if-warnings
+              --metadata "footer=cvm-agent ${PROJECT_VERSION}" --output ${out} ${src}
       DEPENDS ${src} VERBATIM)
     list(APPEND cvm_man_pages ${out})
     install(FILES ${out} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
@@ -57,3 +63,18 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/packaging/cvmctl.bash-completion)
   install(FILES ${PROJECT_SOURCE_DIR}/packaging/cvmctl.bash-completion
           DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME cvmctl)
 endif()
+
+# Boot integration (docs/image-builders.md): initramfs-tools (Debian's cryptroot: hook, the
+# scripts that start and stop the agent, the keyscript crypttab names) and dracut (a module with
+# its initrd unit). The token plugin itself installs from luks/ into libcryptsetup's directory.
+set(cvm_pk ${PROJECT_SOURCE_DIR}/packaging)
+install(PROGRAMS ${cvm_pk}/initramfs-tools/hooks/cvm-agent
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/initramfs-tools/hooks)
+foreach(stage init-premount local-bottom)
+  install(PROGRAMS ${cvm_pk}/initramfs-tools/scripts/${stage}/cvm-agent
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/initramfs-tools/scripts/${stage})
+endforeach()
+install(PROGRAMS ${cvm_pk}/initramfs-tools/cryptroot-keyscript DESTINATION lib/cvm-agent)
+install(PROGRAMS ${cvm_pk}/dracut/90cvm-agent/module-setup.sh DESTINATION lib/dracut/modules.d/90cvm-agent)
+install(FILES ${cvm_pk}/dracut/90cvm-agent/cvm-agentd-initrd.service
+        DESTINATION lib/dracut/modules.d/90cvm-agent)

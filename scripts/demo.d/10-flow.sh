@@ -63,15 +63,13 @@ printf 'postgres://app:%s@db/app' "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
   > "$W/rp/resources/default/app/db-url"
 run ls -l "$W/rp/resources/default/luks" "$W/rp/resources/default/app"
 
-step "Flow: a LUKS2 volume (a file here) whose keyslot holds that key, with a recovery passphrase"
+step "Flow: a LUKS2 data volume (a file here), so far with only a recovery passphrase"
 head -c 24 /dev/urandom | base64 > "$W/recovery.txt"
 truncate -s 32M "$W/data.img"
 run cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
   --key-file "$W/recovery.txt" "$W/data.img"
-run cryptsetup luksAddKey --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-  --key-file "$W/recovery.txt" "$W/data.img" "$W/rp/resources/default/luks/data"
 uuid=$(cryptsetup luksUUID "$W/data.img")
-echo "volume UUID $uuid"
+echo "volume UUID $uuid: the agent's configuration names it, so no other volume gets this key"
 
 step "Flow: cvm-rp's policy accepts exactly this VM's $field (and the simulated root, by name)"
 cat > "$W/rp/policy.yaml" <<EOF
@@ -149,7 +147,7 @@ resources:
   - name: data-disk
     path: default/luks/data
     sinks:
-      cryptsetup: {volume: data}
+      cryptsetup: {volume: data, uuid: $uuid}
   - name: db-url
     path: default/app/db-url
     sinks:
@@ -209,6 +207,50 @@ echo "app.service received $(wc -c < "$W/cred") bytes, identical to the secret"
 socket_client "$W/vm1/run/credentials.sock" /unit/other.service/db-url > "$W/cred-other"
 [ ! -s "$W/cred-other" ] || { echo "demo: another unit got the secret" >&2; exit 1; }
 echo "other.service received 0 bytes"
+
+step "Flow: bind the volume: a keyslot for the key the relying party released, and a cvm token"
+run "$CVMCTL" luks bind "$W/data.img" --resource data-disk --key-file "$W/recovery.txt" \
+  --pbkdf-force-iterations 1000 --socket "$sock"
+run "$CVMCTL" luks show "$W/data.img"
+
+step "Flow: cryptsetup opens the volume through the token plugin (no key on any disk)"
+# libcryptsetup loads token plugins only from its own folder: a private mount namespace puts
+# this build's plugin there without touching the system's.
+plugin_dir=$CVM_BIN/luks/token-plugin
+preload=""
+if ldd "$plugin_dir/libcryptsetup-token-cvm.so" | grep -q libasan; then
+  preload="LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0"
+fi
+token_open() {  # IMAGE SOCKET
+  unshare --mount --propagation private /bin/sh -c \
+    "mount --bind '$plugin_dir' /usr/lib/x86_64-linux-gnu/cryptsetup &&
+     exec env CVM_AGENT_SOCKET='$2' $preload cryptsetup open --test-passphrase --token-only -v '$1'"
+}
+printf '$ cryptsetup open --test-passphrase --token-only %s\n' "$W/data.img"
+token_open "$W/data.img" "$sock"
+if [ -e /dev/mapper/control ] && dmsetup version > /dev/null 2>&1; then
+  step "Flow: device-mapper is available: a real open and mount"
+  unshare --mount --propagation private /bin/sh -c \
+    "mount --bind '$plugin_dir' /usr/lib/x86_64-linux-gnu/cryptsetup &&
+     env CVM_AGENT_SOCKET='$sock' $preload cryptsetup open --token-only '$W/data.img' cvm-demo-data &&
+     mkfs.ext4 -q /dev/mapper/cvm-demo-data && mkdir -p '$W/mnt' &&
+     mount /dev/mapper/cvm-demo-data '$W/mnt' && df -h '$W/mnt' && umount '$W/mnt' &&
+     cryptsetup close cvm-demo-data"
+fi
+
+step "Flow: the header is the host's to change: switched to cipher_null, the plugin refuses it"
+cp "$W/data.img" "$W/tampered.img"
+"$CVMCTL" luks show "$W/tampered.img" > /dev/null
+# A LUKS2 reencryption to cipher_null is what a malicious host would do; here the header copy
+# is rewritten with cryptsetup's own tooling to keep its checksums valid.
+if cryptsetup reencrypt --batch-mode --key-file "$W/recovery.txt" --cipher cipher_null-ecb \
+     --pbkdf pbkdf2 --pbkdf-force-iterations 1000 "$W/tampered.img" > /dev/null 2>&1; then
+  set +e; token_open "$W/tampered.img" "$sock"; code=$?; set -e
+  [ "$code" -ne 0 ] || { echo "demo: the plugin opened a cipher_null volume" >&2; exit 1; }
+  echo "(refused, exit $code: no key was handed over)"
+else
+  echo "(this cryptsetup cannot reencrypt an image file; the tests cover it on a crafted header)"
+fi
 
 step "Flow: systemd-cryptsetup's key request on the cryptsetup socket opens the volume"
 socket_client "$W/vm1/run/cryptsetup.sock" /cryptsetup/data > "$W/disk.key"
