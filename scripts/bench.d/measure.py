@@ -259,6 +259,9 @@ def measure_servers(build, tmp, quick, r, procs, errors):
           f"listen:\n  - {{address: 127.0.0.1, port: {rp_port}}}\n"
           f"token_key: {tmp}/token.key\npolicy: {tmp}/policy.yaml\n"
           "resources:\n  inline:\n    default/key/app: {value: \"bench secret\"}\n"
+          # An hour: with cvm-rp's default of 5 minutes, equal to the agent's
+          # refresh.before_expiry, the agent re-attests without pause.
+          "token_lifetime: 1h\n"
           f"session_timeout: 5m\nthreads: 2\naudit_log: {tmp}/audit.log\n"
           f"trust_anchors:\n  snp_roots: [{sim}/ark.pem]\n")
     rp = procs.start([rp_bin, "--config", f"{tmp}/cvm-rp.yaml"], f"{tmp}/cvm-rp.log")
