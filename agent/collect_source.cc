@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include "common/http.h"
 #include "common/tsm.h"
@@ -95,6 +96,9 @@ struct EvidenceCollector::Impl {
   std::unique_ptr<tpm::Tpm> tpm;
   std::unique_ptr<HttpClient> imds;
   std::string acpi_dir;
+  // The simulator loaded once at Open (its keys in memory, like firmware), not per request.
+  std::optional<snp::SimSnp> sim_snp;
+  std::optional<tdx::SimTdx> sim_tdx;
   std::mutex mu;  // one hardware request at a time (the TPM and the guest device need it)
 };
 
@@ -116,6 +120,7 @@ Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config&
       }
       impl->sim_dir = config.sim_state_dir;
       impl->sim_measurement = config.sim_measurement;
+      impl->sim_snp.emplace(std::move(sim).value());
       break;
     }
     case TeeKind::kSimTdx: {
@@ -126,6 +131,7 @@ Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config&
       }
       impl->sim_dir = config.sim_state_dir;
       impl->sim_measurement = config.sim_measurement;
+      impl->sim_tdx.emplace(std::move(sim).value());
       break;
     }
     case TeeKind::kSnp: {
@@ -160,7 +166,8 @@ Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config&
   return std::shared_ptr<EvidenceCollector>(new EvidenceCollector(std::move(impl)));
 }
 
-Result<evidence::Bundle> EvidenceCollector::Collect(evidence::CollectRequest request) {
+Result<evidence::Bundle> EvidenceCollector::Collect(evidence::CollectRequest request,
+                                                    evidence::CollectTimings* timings) {
   Impl& m = *impl_;
   request.kind = ToCollectKind(m.kind);
   request.sim_dir = m.sim_dir;
@@ -181,6 +188,9 @@ Result<evidence::Bundle> EvidenceCollector::Collect(evidence::CollectRequest req
   platform.tpm = m.tpm.get();
   platform.imds = m.imds.get();
   platform.acpi_dir = m.acpi_dir;
+  platform.sim_snp = m.sim_snp ? &*m.sim_snp : nullptr;
+  platform.sim_tdx = m.sim_tdx ? &*m.sim_tdx : nullptr;
+  platform.timings = timings;
   std::lock_guard<std::mutex> lock(m.mu);
   return evidence::Collect(request, platform);
 }

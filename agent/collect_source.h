@@ -14,6 +14,7 @@
 namespace cvm::evidence {
 struct Bundle;
 struct CollectRequest;
+struct CollectTimings;
 }  // namespace cvm::evidence
 
 namespace cvm::agent {
@@ -34,7 +35,9 @@ class EvidenceCollector {
   // kind, the simulator directory and the TPM settings are filled in from the configuration
   // (the TPM is added only in runtime-data mode: raw report data cannot bind it). Serialised:
   // one hardware request at a time. Errors as evidence::Collect.
-  Result<evidence::Bundle> Collect(evidence::CollectRequest request);
+  // `timings` (optional) is added to: where the time went (evidence::CollectTimings).
+  Result<evidence::Bundle> Collect(evidence::CollectRequest request,
+                                   evidence::CollectTimings* timings = nullptr);
 
   // The Trustee TEE kind the relying party is told (sim kinds produce real snp/tdx evidence).
   TeeKind kind() const;

@@ -35,6 +35,24 @@ evidence::TeeKind TrusteeKind(TeeKind kind) {
   return evidence::TeeKind::kSnp;
 }
 
+// Adds the time spent in each request (waiting on the relying party and the network) to *total.
+class TimedHttpClient final : public HttpClient {
+ public:
+  TimedHttpClient(HttpClient& inner, const Clock& clock, microseconds* total)
+      : inner_(inner), clock_(clock), total_(total) {}
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    TimePoint t0 = clock_.Now();
+    auto response = inner_.Send(request);
+    *total_ += duration_cast<microseconds>(clock_.Now() - t0);
+    return response;
+  }
+
+ private:
+  HttpClient& inner_;
+  const Clock& clock_;
+  microseconds* total_;
+};
+
 // Clamps every request's timeouts to what is left until the exchange's deadline.
 class DeadlineHttpClient final : public HttpClient {
  public:
@@ -98,7 +116,8 @@ class KbsAttester final : public Attester {
     }
 
     microseconds evidence_time{0};
-    auto provider = [this, &clock, &evidence_time](
+    evidence::CollectTimings collect_timings;
+    auto provider = [this, &clock, &evidence_time, &collect_timings](
                         const evidence::KbsChallenge& challenge, const nlohmann::json& tee_pubkey,
                         DigestAlg hash) -> Result<evidence::KbsEvidence> {
       TimePoint t0 = clock.Now();
@@ -106,7 +125,7 @@ class KbsAttester final : public Attester {
       request.nonce = challenge.nonce;
       request.tee_pubkey = tee_pubkey;
       request.hash = hash;
-      auto bundle = collector_->Collect(std::move(request));
+      auto bundle = collector_->Collect(std::move(request), &collect_timings);
       evidence_time += duration_cast<microseconds>(clock.Now() - t0);
       if (!bundle.ok()) return bundle.status();
       CVM_ASSIGN_OR_RETURN(evidence::TrusteeEvidence te, evidence::ToTrusteeEvidence(*bundle));
@@ -119,7 +138,9 @@ class KbsAttester final : public Attester {
 
     std::unique_ptr<HttpClient> http = deps_.new_http ? deps_.new_http() : NewCurlHttpClient();
     DeadlineHttpClient bounded(*http, clock, deadline);
-    evidence::KbsClient client(bounded, std::move(options), provider);
+    microseconds network_time{0};
+    TimedHttpClient timed(bounded, clock, &network_time);
+    evidence::KbsClient client(timed, std::move(options), provider);
     CVM_ASSIGN_OR_RETURN(evidence::KbsToken token, client.Attest());
     AttestOutcome outcome;
     for (const auto& path : resource_paths) {
@@ -131,7 +152,11 @@ class KbsAttester final : public Attester {
     outcome.token_expiry = token.expires;
     microseconds total = duration_cast<microseconds>(clock.Now() - start);
     outcome.phases.emplace_back("evidence", evidence_time);
-    outcome.phases.emplace_back("network", std::max(microseconds(0), total - evidence_time));
+    outcome.phases.emplace_back("evidence_tee", collect_timings.tee);
+    outcome.phases.emplace_back("evidence_tpm", collect_timings.tpm);
+    outcome.phases.emplace_back("network", network_time);
+    outcome.phases.emplace_back("exchange_own",
+                                std::max(microseconds(0), total - evidence_time - network_time));
     return outcome;
   }
 

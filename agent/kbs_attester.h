@@ -33,7 +33,10 @@ struct KbsAttesterDeps {
 //   - TLS: rp.ca_file (empty: the system store), rp.pin_sha256 (hex, pinned), rp.proxy (empty:
 //     no proxy; the environment is never consulted);
 //   - with rp.token_key the token's ES256 signature, exp and nbf are verified (kRejected);
-//   - phases: "evidence" (collection, TEE and TPM), "network" (everything else).
+//   - phases: "evidence" (the whole collection), of which "evidence_tee" (the TEE's report or
+//     quote: firmware or simulator) and "evidence_tpm" (the vTPM quote); "network" (time inside
+//     HTTP requests: the network and the relying party's work); "exchange_own" (the rest of the
+//     exchange: the ephemeral key, JSON, the token check, decrypting the resources).
 //   Errors are KbsClient's: kRejected for a 401 (the relying party's reasons in the message),
 //   kNotFound for a 404 resource, kUnavailable / kDeadlineExceeded when it cannot be reached,
 //   kInvalidInput for an answer that is not the protocol.

@@ -1,8 +1,12 @@
 // SEV-SNP verification cost: what a relying party pays per report.
 #include <benchmark/benchmark.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
+#include "common/chain_cache.h"
 #include "common/clock.h"
 #include "common/digest.h"
+#include "common/signature.h"
 #include "common/x509.h"
 #include "snp/measure.h"
 #include "snp/report.h"
@@ -24,6 +28,103 @@ void BM_SnpVerifyReport(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_SnpVerifyReport);
+
+// The limits of issue #12 (scripts/bench pairs each with the bare OpenSSL cost it is held to).
+// Every benchmark below reports items_per_second: verifications per second.
+
+TimePoint SnpAt() { return *ParseTime("2026-06-01T00:00:00Z"); }
+
+// snp_verify_per_s: the full check of the same report with the VCEK chain verified once and
+// remembered (ChainCache, as cvm-rp keeps one), so each call pays the P-384 report signature,
+// parsing, the chain-cache lookup, and the TCB and hwID checks.
+void BM_SnpVerifyReportCached(benchmark::State& state) {
+  Bytes report = testing::ReadData("vectors/snp/genoa-v3/report.bin");
+  ChainCache cache;
+  snp::VerifyOptions options;
+  options.certs = *ParseCertificates(testing::ReadData("vectors/snp/genoa-v3/vcek.pem"));
+  options.at = SnpAt();
+  options.chain_cache = &cache;
+  for (auto _ : state) {
+    if (!snp::VerifyReport(report, options).ok()) return state.SkipWithError("did not verify");
+  }
+  if (cache.hits() + 1 < static_cast<uint64_t>(state.iterations())) {
+    return state.SkipWithError("the chain cache was not used");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SnpVerifyReportCached);
+
+// openssl_p384_verify_per_s: one bare ECDSA P-384/SHA-384 verification through EVP over the
+// report's signed bytes, key parsed and signature DER-encoded beforehand.
+void BM_OpensslP384Verify(benchmark::State& state) {
+  Bytes report = testing::ReadData("vectors/snp/genoa-v3/report.bin");
+  auto vcek = Certificate::FromPem(AsChars(testing::ReadData("vectors/snp/genoa-v3/vcek.pem")));
+  auto key = vcek->PublicKey();
+  auto parsed = snp::ParseReport(report);
+  Bytes r(parsed->signature_r.rbegin(), parsed->signature_r.rend());
+  Bytes s(parsed->signature_s.rbegin(), parsed->signature_s.rend());
+  Bytes der = *EcdsaRawToDer(r, s);
+  ByteSpan signed_bytes = ByteSpan(report).first(snp::kSignedSize);
+  for (auto _ : state) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    int ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha384(), nullptr, key->get()) == 1 &&
+             EVP_DigestVerify(ctx, der.data(), der.size(), signed_bytes.data(),
+                              signed_bytes.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) return state.SkipWithError("did not verify");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OpensslP384Verify);
+
+// snp_full_verify_per_s: nothing cached. Each call parses the VCEK, ASK and ARK from PEM and
+// the report, verifies VCEK -> ASK -> ARK (two RSA-4096 PSS signatures), the P-384 report
+// signature and the TCB and hwID checks.
+void BM_SnpFullVerify(benchmark::State& state) {
+  Bytes report = testing::ReadData("vectors/snp/genoa-v3/report.bin");
+  Bytes vcek = testing::ReadData("vectors/snp/genoa-v3/vcek.pem");
+  Bytes ask = testing::ReadData("vectors/snp/genoa-v3/ask.pem");
+  Bytes ark = testing::ReadData("vectors/snp/genoa-v3/ark.pem");
+  for (auto _ : state) {
+    snp::VerifyOptions options;
+    options.certs = *ParseCertificates(vcek);
+    options.certs.push_back((*ParseCertificates(ask))[0]);
+    options.roots = *ParseCertificates(ark);
+    options.at = SnpAt();
+    if (!snp::VerifyReport(report, options).ok()) return state.SkipWithError("did not verify");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SnpFullVerify);
+
+// snp_full_bound_per_s: the bare signatures such a check needs, keys parsed beforehand: the
+// VCEK's and the ASK's RSA-4096 PSS signatures (X509_verify) and the report's P-384 signature.
+void BM_SnpFullBound(benchmark::State& state) {
+  Bytes report = testing::ReadData("vectors/snp/genoa-v3/report.bin");
+  auto vcek = Certificate::FromPem(AsChars(testing::ReadData("vectors/snp/genoa-v3/vcek.pem")));
+  auto ask = Certificate::FromPem(AsChars(testing::ReadData("vectors/snp/genoa-v3/ask.pem")));
+  auto ark = Certificate::FromPem(AsChars(testing::ReadData("vectors/snp/genoa-v3/ark.pem")));
+  auto vcek_key = vcek->PublicKey();
+  auto ask_key = ask->PublicKey();
+  auto ark_key = ark->PublicKey();
+  auto parsed = snp::ParseReport(report);
+  Bytes r(parsed->signature_r.rbegin(), parsed->signature_r.rend());
+  Bytes s(parsed->signature_s.rbegin(), parsed->signature_s.rend());
+  Bytes der = *EcdsaRawToDer(r, s);
+  ByteSpan signed_bytes = ByteSpan(report).first(snp::kSignedSize);
+  for (auto _ : state) {
+    bool ok = X509_verify(vcek->get(), ask_key->get()) == 1 &&
+              X509_verify(ask->get(), ark_key->get()) == 1;
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ok = ok && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha384(), nullptr, vcek_key->get()) == 1 &&
+         EVP_DigestVerify(ctx, der.data(), der.size(), signed_bytes.data(), signed_bytes.size()) ==
+             1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) return state.SkipWithError("did not verify");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SnpFullBound);
 
 void BM_SnpParseReport(benchmark::State& state) {
   Bytes report = testing::ReadData("vectors/snp/genoa-v3/report.bin");

@@ -40,6 +40,7 @@ std::optional<snp::AppraiseOptions> SnpOptions(const std::vector<Bytes>& certs,
   }
   o.roots = options.snp_roots;
   o.crls = options.crls;
+  o.chain_cache = options.chain_cache;
   o.expected.allow_debug = options.allow_debug;
   return o;
 }

@@ -13,6 +13,7 @@ std::optional<tdx::Quote> AppraiseTdx(ByteSpan quote_bytes, const std::string& b
   tdx::AppraiseOptions o;
   o.roots = options.tdx_roots;
   o.crls = options.crls;
+  o.chain_cache = options.chain_cache;
   o.expected.allow_debug = options.allow_debug;
   const std::string& text = !bundle_collateral.empty() ? bundle_collateral : options.collateral;
   if (!text.empty()) {

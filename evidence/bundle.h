@@ -32,6 +32,10 @@
 #include "common/x509.h"
 #include "evidence/kbs.h"
 
+namespace cvm {
+class ChainCache;  // common/chain_cache.h
+}  // namespace cvm
+
 namespace cvm::evidence {
 
 inline constexpr int kBundleVersion = 1;
@@ -121,6 +125,9 @@ struct BundleVerifyOptions {
   bool allow_debug = false;
   // Evidence must carry TPM evidence (vTPM kinds always do).
   bool require_tpm = false;
+  // SNP VCEK/VLEK and TDX PCK chains that verified before (common/chain_cache.h); a relying
+  // party keeps one for its lifetime. nullptr: every chain is verified in full. Not owned.
+  ChainCache* chain_cache = nullptr;
 };
 
 struct BundleVerdict {

@@ -125,6 +125,15 @@ Result<CollectKind> ParseCollectKind(std::string_view name) {
                       "sim-snp, sim-tdx)");
 }
 
+namespace {
+
+std::chrono::microseconds Since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               start);
+}
+
+}  // namespace
+
 Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
   if (r.nonce.has_value() == r.report_data_raw.has_value()) {
     return InvalidInput("collect: exactly one of a nonce and raw report data must be given");
@@ -168,8 +177,11 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
     if (r.include_tpm && !azure) {
       // The quote's nonce binds the nonce and TEE key; REPORT_DATA then covers the quote.
       CVM_ASSIGN_OR_RETURN(Bytes d, RuntimeDataDigest(r.hash, *r.nonce, r.tee_pubkey, "", false));
-      CVM_ASSIGN_OR_RETURN(TpmEvidence t,
-                           QuoteTpm(*p.tpm, r.ak, PadReportData(d), r.event_log_path, false));
+      auto tpm_start = std::chrono::steady_clock::now();
+      auto quoted = QuoteTpm(*p.tpm, r.ak, PadReportData(d), r.event_log_path, false);
+      if (p.timings != nullptr) p.timings->tpm += Since(tpm_start);
+      if (!quoted.ok()) return quoted.status();
+      TpmEvidence t = std::move(quoted).value();
       CVM_ASSIGN_OR_RETURN(json tj, ToTrusteeTpmEvidence(t));
       additional = json{{"tpm", tj}}.dump();
       b.tpm = std::move(t);
@@ -185,7 +197,17 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
     b.report_data_raw = binding;
   }
 
-  // 2. The hardware evidence.
+  // 2. The hardware evidence, timed as "tee" up to the end of the switch or an early return.
+  struct TeeTimer {
+    explicit TeeTimer(CollectTimings* t) : timings(t) {}
+    CollectTimings* timings;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    void Stop() {
+      if (timings != nullptr) timings->tee += Since(start);
+      timings = nullptr;
+    }
+    ~TeeTimer() { Stop(); }
+  } tee_timer(p.timings);
   switch (r.kind) {
     case CollectKind::kSnp: {
       if (p.snp == nullptr) return Unavailable("collect: no SNP report provider");
@@ -196,7 +218,12 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
       break;
     }
     case CollectKind::kSimSnp: {
-      CVM_ASSIGN_OR_RETURN(snp::SimSnp sim, snp::SimSnp::Load(r.sim_dir));
+      std::optional<snp::SimSnp> loaded;
+      if (p.sim_snp == nullptr) {
+        CVM_ASSIGN_OR_RETURN(snp::SimSnp fresh, snp::SimSnp::Load(r.sim_dir));
+        loaded.emplace(std::move(fresh));
+      }
+      const snp::SimSnp& sim = p.sim_snp != nullptr ? *p.sim_snp : *loaded;
       snp::SimReportRequest req = r.sim_snp_launch.value_or(snp::SimReportRequest{});
       req.report_data = ToArray64(binding);
       req.vmpl = r.vmpl;
@@ -210,7 +237,12 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
       break;
     }
     case CollectKind::kSimTdx: {
-      CVM_ASSIGN_OR_RETURN(tdx::SimTdx sim, tdx::SimTdx::Load(r.sim_dir));
+      std::optional<tdx::SimTdx> loaded;
+      if (p.sim_tdx == nullptr) {
+        CVM_ASSIGN_OR_RETURN(tdx::SimTdx fresh, tdx::SimTdx::Load(r.sim_dir));
+        loaded.emplace(std::move(fresh));
+      }
+      const tdx::SimTdx& sim = p.sim_tdx != nullptr ? *p.sim_tdx : *loaded;
       tdx::SimQuoteOptions q;
       q.report_data = binding;
       q.mrtd = r.sim_tdx_mrtd;
@@ -242,6 +274,7 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
       break;
     }
   }
+  tee_timer.Stop();
   if (b.tee == TeeKind::kTdx && !p.acpi_dir.empty()) {
     CVM_ASSIGN_OR_RETURN(tdx::CcelFiles ccel, tdx::ReadCcel(p.acpi_dir).WithContext("ccel"));
     b.ccel = std::move(ccel.log);

@@ -4,6 +4,7 @@
 // agent daemon passes real devices and tests pass fakes and simulators.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "snp/provider.h"
 #include "snp/sim.h"
 #include "tdx/provider.h"
+#include "tdx/sim.h"
 #include "tpm/hcl.h"
 #include "tpm/tpm.h"
 
@@ -55,6 +57,15 @@ struct CollectRequest {
   std::optional<Bytes> sim_tdx_mrtd;  // 48 bytes; empty: the simulator's default MRTD
 };
 
+// Where a Collect call's time went (the agent's phase timings). Collect adds to these.
+struct CollectTimings {
+  // The TEE's report or quote: the firmware, the simulator, or (Azure) the HCL report, the vTPM
+  // quote and IMDS.
+  std::chrono::microseconds tee{0};
+  // The vTPM quote next to bare SNP/TDX (with reading the event log).
+  std::chrono::microseconds tpm{0};
+};
+
 // The platform's providers. Pointers may be null when the platform lacks the device; a kind that
 // needs a missing one fails with kUnavailable naming it. All must outlive the call.
 struct CollectPlatform {
@@ -70,6 +81,13 @@ struct CollectPlatform {
   tpm::HclFetchOptions hcl;
   // The time, for simulated collateral.
   const Clock* clock = nullptr;  // nullptr: the system clock
+  // Simulated kinds: the simulator already loaded from the request's sim_dir (its keys in memory,
+  // as firmware holds them). nullptr: loaded from sim_dir on every call (parsing two RSA-4096
+  // private keys each time).
+  const snp::SimSnp* sim_snp = nullptr;
+  const tdx::SimTdx* sim_tdx = nullptr;
+  // Where the time went; nullptr: not measured.
+  CollectTimings* timings = nullptr;
 };
 
 inline constexpr char kImdsTdQuoteUrl[] = "http://169.254.169.254/acc/tdquote";

@@ -1,6 +1,7 @@
 // Thin adapters from the relying party's seams (appraisal.h) to the evidence library.
 #include "rp/evidence_adapters.h"
 
+#include "common/chain_cache.h"
 #include "common/file_util.h"
 #include "common/http.h"
 #include "evidence/bundle.h"
@@ -40,6 +41,7 @@ class BundleAppraiser final : public Appraiser {
     options.collateral = tdx_collateral_;
     options.expected_nonce = in.nonce;
     options.expected_tee_pubkey = in.tee_pubkey;
+    options.chain_cache = &chain_cache_;
     // HttpClient is one-request-at-a-time: one per appraisal.
     std::unique_ptr<HttpClient> http = fetch_ ? NewCurlHttpClient() : nullptr;
     options.http = http.get();
@@ -58,6 +60,10 @@ class BundleAppraiser final : public Appraiser {
   const std::vector<Crl> crls_;
   const std::string tdx_collateral_;
   const bool fetch_;
+  // Each platform's VCEK / PCK chain costs its signatures once per process; a hit is used only
+  // inside every certificate's validity period (ChainCache). Thread-safe, hence usable from
+  // the const Appraise that many sessions call at once.
+  mutable ChainCache chain_cache_;
 };
 
 class JweSealer final : public ResourceSealer {

@@ -71,6 +71,7 @@ Result<Appraisal> Appraise(ByteSpan report_bytes, const AppraiseOptions& options
   vo.crls = options.crls;
   vo.at = at;
   vo.product = options.product;
+  vo.chain_cache = options.chain_cache;
   log::Debug("snp: verifying the chain of " + std::to_string(vo.certs.size()) +
              " certificate(s) to " +
              (vo.roots.empty() ? std::string("AMD's built-in ARK")

@@ -42,6 +42,8 @@ struct AppraiseOptions {
   // Expected values. The default checks only the guest-policy safety bits: a report with DEBUG
   // or MIGRATE_MA set is rejected unless expected.allow_debug / allow_migrate_ma say otherwise.
   ValidationOptions expected;
+  // Chains that verified before (verify.h VerifyOptions::chain_cache). nullptr: none. Not owned.
+  ChainCache* chain_cache = nullptr;
 };
 
 struct Appraisal {

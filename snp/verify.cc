@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/chain_cache.h"
 #include "common/encoding.h"
 #include "common/keys.h"
 #include "common/signature.h"
@@ -200,7 +201,7 @@ Result<VerifiedReport> VerifyReport(ByteSpan bytes, const VerifyOptions& options
   intermediates.push_back(signer.signing_key == SigningKey::kVlek ? builtin.asvk : builtin.ask);
   ChainOptions chain;
   chain.at = options.at;
-  CVM_RETURN_IF_ERROR(VerifyChain(leaf, intermediates, anchors, chain));
+  CVM_RETURN_IF_ERROR(VerifyChainCached(options.chain_cache, leaf, intermediates, anchors, chain));
   std::vector<Certificate> all = intermediates;
   all.push_back(leaf);
   CVM_RETURN_IF_ERROR(CheckCrls(options.crls, anchors, all, options.at));

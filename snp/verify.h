@@ -13,6 +13,10 @@
 #include "snp/report.h"
 #include "snp/vcek.h"
 
+namespace cvm {
+class ChainCache;  // common/chain_cache.h
+}  // namespace cvm
+
 namespace cvm::snp {
 
 struct VerifyOptions {
@@ -30,6 +34,10 @@ struct VerifyOptions {
   // The product when the report does not say (version 2 reports). kUnknown: taken from the
   // certificate. When the report and the certificate both say, they must agree.
   Product product = Product::kUnknown;
+  // Chains that verified before (common/chain_cache.h): a relying party passes one for the
+  // life of the process so each platform's VCEK chain costs its RSA signatures once. nullptr:
+  // the chain is verified in full every call. Not owned.
+  ChainCache* chain_cache = nullptr;
 };
 
 struct VerifiedReport {

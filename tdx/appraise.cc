@@ -137,6 +137,7 @@ Result<Appraisal> Appraise(ByteSpan quote_bytes, const AppraiseOptions& options,
   vo.roots = options.roots;
   vo.at = at;
   vo.crls = options.crls;
+  vo.chain_cache = options.chain_cache;
   std::optional<VerifiedCollateral> collateral;
   const std::string root =
       options.roots.empty() ? "Intel SGX Root CA (built in)" : options.roots.front().Subject();

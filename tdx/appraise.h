@@ -49,6 +49,9 @@ struct AppraiseOptions {
   // statuses UpToDate, SWHardeningNeeded, ConfigurationNeeded and
   // ConfigurationAndSWHardeningNeeded (validate.h).
   ValidateOptions expected;
+  // PCK chains that verified before (verify.h QuoteVerifyOptions::chain_cache). nullptr: none.
+  // Not owned.
+  ChainCache* chain_cache = nullptr;
 };
 
 struct Appraisal {

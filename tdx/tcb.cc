@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "common/chain_cache.h"
 #include "common/encoding.h"
 #include "common/signature.h"
 #include "tdx/roots.h"
@@ -62,15 +63,16 @@ Status VerifyCrlBy(const Crl& crl, const Certificate& issuer, TimePoint at, std:
 }
 
 // Verifies a PEM issuer chain (signer first) to the anchors; returns the signer.
-Result<Certificate> VerifyIssuerChain(const std::string& pem, const std::vector<Certificate>& anchors,
-                                      const Crl& root_crl, TimePoint at, std::string_view what) {
+Result<Certificate> VerifyIssuerChain(const std::string& pem,
+                                      const std::vector<Certificate>& anchors, const Crl& root_crl,
+                                      TimePoint at, std::string_view what, ChainCache* cache) {
   auto certs = ParseCertificates(AsBytes(pem));
   if (!certs.ok()) return certs.status().WithContext(what);
   std::vector<Certificate> rest(certs->begin() + 1, certs->end());
   ChainOptions o;
   o.at = at;
   o.crls = {root_crl};
-  Status s = VerifyChain((*certs)[0], rest, anchors, o);
+  Status s = VerifyChainCached(cache, (*certs)[0], rest, anchors, o);
   if (!s.ok()) return s.WithContext(what);
   return (*certs)[0];
 }
@@ -147,16 +149,19 @@ Result<VerifiedCollateral> VerifyCollateral(const Collateral& c,
   }
   CVM_RETURN_IF_ERROR(root_ok);
 
+  // PCS signs TCB info and QE identity with the same TCB Signing certificate, so two of the three
+  // issuer chains are usually the same bytes: a cache for this call verifies them once.
+  ChainCache this_call;
   CVM_ASSIGN_OR_RETURN(Certificate pck_ca,
                        VerifyIssuerChain(c.pck_crl_issuer_chain, anchors, *root_crl, at,
-                                         "collateral: pck crl issuer chain"));
+                                         "collateral: pck crl issuer chain", &this_call));
   CVM_RETURN_IF_ERROR(VerifyCrlBy(*pck_crl, pck_ca, at, "collateral: pck CRL"));
   CVM_ASSIGN_OR_RETURN(Certificate tcb_signer,
                        VerifyIssuerChain(c.tcb_info_issuer_chain, anchors, *root_crl, at,
-                                         "collateral: tcb info issuer chain"));
+                                         "collateral: tcb info issuer chain", &this_call));
   CVM_ASSIGN_OR_RETURN(Certificate qe_signer,
                        VerifyIssuerChain(c.qe_identity_issuer_chain, anchors, *root_crl, at,
-                                         "collateral: qe identity issuer chain"));
+                                         "collateral: qe identity issuer chain", &this_call));
   CVM_RETURN_IF_ERROR(VerifyJsonSignature(tcb_signer, c.tcb_info, c.tcb_info_signature,
                                           "collateral: tcb info"));
   CVM_RETURN_IF_ERROR(VerifyJsonSignature(qe_signer, c.qe_identity, c.qe_identity_signature,
@@ -168,8 +173,8 @@ Result<VerifiedCollateral> VerifyCollateral(const Collateral& c,
   auto qe = ParseQeIdentity(c.qe_identity);
   if (!qe.ok()) return qe.status().WithContext("collateral");
   v.qe_identity = std::move(*qe);
-  CVM_RETURN_IF_ERROR(CheckCurrent(v.tcb_info.issue_date, v.tcb_info.next_update, at,
-                                   "collateral: tcb info"));
+  CVM_RETURN_IF_ERROR(
+      CheckCurrent(v.tcb_info.issue_date, v.tcb_info.next_update, at, "collateral: tcb info"));
   CVM_RETURN_IF_ERROR(CheckCurrent(v.qe_identity.issue_date, v.qe_identity.next_update, at,
                                    "collateral: qe identity"));
   v.crls = {*root_crl, *pck_crl};
@@ -266,8 +271,10 @@ Result<TcbEvaluation> EvaluateTcb(const Quote& quote, const PckExtensions& pck,
     }
   }
   if (sgx_level == nullptr) {
-    return Rejected("tcb: no TCB level matches the PCK certificate's SGX TCB components and "
-                    "PCESVN " + std::to_string(pck.pce_svn) + " (TCB not supported)");
+    return Rejected(
+        "tcb: no TCB level matches the PCK certificate's SGX TCB components and "
+        "PCESVN " +
+        std::to_string(pck.pce_svn) + " (TCB not supported)");
   }
   if (tdx_level == nullptr) {
     return Rejected("tcb: no TCB level matches TEE_TCB_SVN " + HexEncode(body.tee_tcb_svn) +

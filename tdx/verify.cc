@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/chain_cache.h"
 #include "common/digest.h"
 #include "common/keys.h"
 #include "common/signature.h"
@@ -43,7 +44,7 @@ Result<VerifiedQuote> VerifyQuote(const Quote& quote, const QuoteVerifyOptions& 
   ChainOptions chain;
   chain.at = options.at;
   chain.crls = options.crls;
-  Status s = VerifyChain(v.pck, v.pck_chain, anchors, chain);
+  Status s = VerifyChainCached(options.chain_cache, v.pck, v.pck_chain, anchors, chain);
   if (!s.ok()) return s.WithContext("tdx quote: pck certificate chain");
 
   auto pck_key = v.pck.PublicKey();

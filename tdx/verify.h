@@ -9,6 +9,10 @@
 #include "tdx/pck.h"
 #include "tdx/quote.h"
 
+namespace cvm {
+class ChainCache;  // common/chain_cache.h
+}  // namespace cvm
+
 namespace cvm::tdx {
 
 struct QuoteVerifyOptions {
@@ -21,6 +25,9 @@ struct QuoteVerifyOptions {
   // CRLs for the PCK chain (Intel SGX Root CA CRL, PCK Platform/Processor CA CRL). Empty: no
   // revocation check (collateral.h supplies them after verifying them).
   std::vector<Crl> crls;
+  // Chains that verified before (common/chain_cache.h), e.g. one per relying-party process.
+  // nullptr: the PCK chain is verified in full every call. Not owned.
+  ChainCache* chain_cache = nullptr;
 };
 
 // What verification established about a quote.

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/chain_cache.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/keys.h"
@@ -135,6 +136,78 @@ TEST_CASE("A revoked certificate is rejected when CRLs are given") {
   auto next = reparsed->NextUpdate();
   REQUIRE(next.ok());
   CHECK(next->has_value());
+}
+
+TEST_CASE("A chain cache answers a chain that verified before, and only that chain") {
+  Pki p = MakePki();
+  Pki other = MakePki();
+  std::vector<Certificate> mids = {p.mid}, roots = {p.root}, other_roots = {other.root};
+  ChainCache cache;
+  ChainOptions o;
+  o.at = At("2025-01-01T00:00:00Z");
+  CHECK(VerifyChainCached(&cache, p.leaf, mids, roots, o).ok());
+  CHECK(cache.size() == 1);
+  CHECK(cache.hits() == 0);
+  CHECK(VerifyChainCached(&cache, p.leaf, mids, roots, o).ok());
+  CHECK(cache.hits() == 1);
+  // Another anchor is another key: verified in full, and rejected.
+  CHECK(VerifyChainCached(&cache, p.leaf, mids, other_roots, o).code() == Code::kRejected);
+  // A forged leaf with the same names is verified in full, rejected and never remembered.
+  auto impostor_key = GenerateEcKey(Curve::kP384);
+  auto forged =
+      IssueCertificate(Spec("Test Leaf", false, "2021-01-01T00:00:00Z", "2030-01-01T00:00:00Z", 3),
+                       p.leaf_key.get(), &p.mid, impostor_key->get());
+  REQUIRE(forged.ok());
+  CHECK(VerifyChainCached(&cache, *forged, mids, roots, o).code() == Code::kRejected);
+  CHECK(VerifyChainCached(&cache, *forged, mids, roots, o).code() == Code::kRejected);
+  CHECK(cache.size() == 1);
+  CHECK(cache.hits() == 1);
+}
+
+TEST_CASE("A chain cache hit is not used outside a validity period of the chain") {
+  Pki p = MakePki("2022-01-01T00:00:00Z");
+  std::vector<Certificate> mids = {p.mid}, roots = {p.root};
+  ChainCache cache;
+  ChainOptions o;
+  o.at = At("2021-06-01T00:00:00Z");
+  CHECK(VerifyChainCached(&cache, p.leaf, mids, roots, o).ok());
+  o.at = At("2023-01-01T00:00:00Z");
+  Status s = VerifyChainCached(&cache, p.leaf, mids, roots, o);
+  CHECK(s.code() == Code::kRejected);
+  CHECK(s.message().find("expired") != std::string::npos);
+  o.at = At("2020-06-01T00:00:00Z");
+  CHECK(VerifyChainCached(&cache, p.leaf, mids, roots, o).message().find("not yet valid") !=
+        std::string::npos);
+  CHECK(cache.hits() == 0);
+}
+
+TEST_CASE("A chain cache keys on the CRLs and honours their update times") {
+  Pki p = MakePki();
+  std::vector<Certificate> mids = {p.mid}, roots = {p.root};
+  uint64_t none[] = {99};
+  uint64_t leaf_serial[] = {3};
+  auto root_crl = IssueCrl(p.root, p.root_key.get(), none, At("2024-12-01T00:00:00Z"),
+                           At("2025-12-01T00:00:00Z"));
+  auto clean = IssueCrl(p.mid, p.mid_key.get(), none, At("2024-12-01T00:00:00Z"),
+                        At("2025-12-01T00:00:00Z"));
+  auto revoking = IssueCrl(p.mid, p.mid_key.get(), leaf_serial, At("2024-12-01T00:00:00Z"),
+                           At("2025-12-01T00:00:00Z"));
+  REQUIRE(root_crl.ok());
+  REQUIRE(clean.ok());
+  REQUIRE(revoking.ok());
+  ChainCache cache;
+  ChainOptions o;
+  o.at = At("2025-01-01T00:00:00Z");
+  o.crls = {*root_crl, *clean};
+  CHECK(VerifyChainCached(&cache, p.leaf, mids, roots, o).ok());
+  o.crls = {*root_crl, *revoking};
+  CHECK(VerifyChainCached(&cache, p.leaf, mids, roots, o).message().find("revoked") !=
+        std::string::npos);
+  // Past nextUpdate the remembered success does not apply.
+  o.crls = {*root_crl, *clean};
+  o.at = At("2026-01-01T00:00:00Z");
+  CHECK_FALSE(VerifyChainCached(&cache, p.leaf, mids, roots, o).ok());
+  CHECK(cache.hits() == 0);
 }
 
 TEST_CASE("Custom extensions are written and read back raw") {

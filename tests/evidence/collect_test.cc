@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/chain_cache.h"
 #include "common/digest.h"
 #include "common/encoding.h"
 #include "common/file_util.h"
@@ -11,9 +12,9 @@
 #include "evidence/trustee.h"
 #include "snp/sim.h"
 #include "tdx/sim.h"
+#include "tests/testing/fake_tpm.h"
 #include "tests/testing/testing.h"
 #include "tests/tpm/hcl_util.h"
-#include "tests/testing/fake_tpm.h"
 #include "tpm/hcl.h"
 
 namespace cvm::evidence {
@@ -111,6 +112,27 @@ TEST_CASE("Simulated SNP evidence with a vTPM collects and verifies") {
   // REPORT_DATA is the padded SHA-384 of the runtime data.
   CHECK(v.claims.report_data.size() == 64);
   CHECK(IsAllZero(ByteSpan(v.claims.report_data).subspan(48)));
+}
+
+TEST_CASE("A loaded simulator is used instead of its directory, and the time is accounted") {
+  tpm::FakeTpm fake;
+  CollectPlatform p;
+  p.tpm = &fake;
+  p.sim_snp = &*Snp().sim;
+  CollectTimings timings;
+  p.timings = &timings;
+  CollectRequest r = SnpRequest(true);
+  r.sim_dir = "/nonexistent/cvm-agent-sim";  // would fail if it were read
+  auto b = Collect(r, p);
+  REQUIRE(b.ok());
+  CHECK(timings.tee.count() > 0);
+  CHECK(timings.tpm.count() > 0);
+  ChainCache cache;
+  BundleVerifyOptions o = SnpOptions();
+  o.chain_cache = &cache;
+  CHECK(Verify(*b, o).verified);
+  CHECK(Verify(*b, o).verified);
+  CHECK(cache.hits() == 1);
 }
 
 TEST_CASE("A collected bundle verifies again after its JSON round trip") {
