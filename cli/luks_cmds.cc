@@ -183,7 +183,10 @@ int Show(Args args) {
         continue;
       }
       std::string slots;
-      for (const auto& k : e["keyslots"]) slots += (slots.empty() ? "" : ",") + k.dump();
+      for (const auto& k : e["keyslots"]) {
+        if (!slots.empty()) slots += ',';
+        slots += k.dump();
+      }
       std::printf("token %d: resource '%s', keyslots %s, timeout %d s: %s\n", e["id"].get<int>(),
                   e["resource"].get<std::string>().c_str(), slots.c_str(),
                   e["timeout_seconds"].get<int>(),

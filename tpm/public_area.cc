@@ -28,6 +28,7 @@ Result<PublicArea> ParsePublicArea(ByteSpan tpm2b_public) {
               static_cast<uint8_t>(pub.publicArea.nameAlg & 0xFF)};
   out.name.insert(out.name.end(), h.begin(), h.end());
   out.name_alg = name_alg;
+  out.name_alg_id = pub.publicArea.nameAlg;
   return out;
 }
 
@@ -36,7 +37,8 @@ Bytes PrimaryQualifiedName(const PublicArea& area, uint32_t hierarchy) {
                  static_cast<uint8_t>(hierarchy >> 8), static_cast<uint8_t>(hierarchy)};
   input.insert(input.end(), area.name.begin(), area.name.end());
   Bytes h = Digest(area.name_alg, input);
-  Bytes out(area.name.begin(), area.name.begin() + 2);  // the nameAlg
+  Bytes out = {static_cast<uint8_t>(area.name_alg_id >> 8),
+               static_cast<uint8_t>(area.name_alg_id & 0xFF)};
   out.insert(out.end(), h.begin(), h.end());
   return out;
 }

@@ -21,6 +21,7 @@ struct PublicArea {
   uint32_t object_attributes = 0;
   Bytes name;  // TPM2B_NAME contents
   DigestAlg name_alg = DigestAlg::kSha256;
+  uint16_t name_alg_id = 0x000B;  // TPM_ALG_SHA256
   // A restricted signing key that never leaves the TPM: one whose quotes only the TPM can make.
   bool IsAttestationKey() const {
     return (object_attributes & (kObjectFixedTpm | kObjectRestricted | kObjectSign)) ==
