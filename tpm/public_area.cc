@@ -2,6 +2,8 @@
 
 #include <tss2/tss2_mu.h>
 
+#include <algorithm>
+
 #include "common/digest.h"
 #include "tpm/pcr.h"
 #include "tpm/tss_convert.h"
@@ -37,9 +39,10 @@ Bytes PrimaryQualifiedName(const PublicArea& area, uint32_t hierarchy) {
                  static_cast<uint8_t>(hierarchy >> 8), static_cast<uint8_t>(hierarchy)};
   input.insert(input.end(), area.name.begin(), area.name.end());
   Bytes h = Digest(area.name_alg, input);
-  Bytes out = {static_cast<uint8_t>(area.name_alg_id >> 8),
-               static_cast<uint8_t>(area.name_alg_id & 0xFF)};
-  out.insert(out.end(), h.begin(), h.end());
+  Bytes out(2 + h.size());  // nameAlg || digest
+  out[0] = static_cast<uint8_t>(area.name_alg_id >> 8);
+  out[1] = static_cast<uint8_t>(area.name_alg_id & 0xFF);
+  std::copy(h.begin(), h.end(), out.begin() + 2);
   return out;
 }
 
