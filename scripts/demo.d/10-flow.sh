@@ -240,17 +240,28 @@ fi
 
 step "Flow: the header is the host's to change: switched to cipher_null, the plugin refuses it"
 cp "$W/data.img" "$W/tampered.img"
-"$CVMCTL" luks show "$W/tampered.img" > /dev/null
-# A LUKS2 reencryption to cipher_null is what a malicious host would do; here the header copy
-# is rewritten with cryptsetup's own tooling to keep its checksums valid.
-if cryptsetup reencrypt --batch-mode --key-file "$W/recovery.txt" --cipher cipher_null-ecb \
-     --pbkdf pbkdf2 --pbkdf-force-iterations 1000 "$W/tampered.img" > /dev/null 2>&1; then
-  set +e; token_open "$W/tampered.img" "$sock"; code=$?; set -e
-  [ "$code" -ne 0 ] || { echo "demo: the plugin opened a cipher_null volume" >&2; exit 1; }
-  echo "(refused, exit $code: no key was handed over)"
-else
-  echo "(this cryptsetup cannot reencrypt an image file; the tests cover it on a crafted header)"
-fi
+# cryptsetup itself refuses cipher_null in LUKS2, so a host edits the header: the segment's
+# cipher in both JSON copies, then each copy's SHA-256 checksum (offset 448, over hdr_size bytes
+# with the field zeroed), as the LUKS2 on-disk format defines it.
+python3 - "$W/tampered.img" <<'PY'
+import hashlib, sys
+path = sys.argv[1]
+b = bytearray(open(path, "rb").read())
+size = int.from_bytes(b[8:16], "big")
+for base in (0, size):
+    area = bytes(b[base:base + size])
+    at = area.find(b'"encryption":"aes-xts-plain64"', area.find(b'"segments"'))
+    assert at > 0, "no aes-xts-plain64 segment"
+    b[base + at:base + at + 30] = b'"encryption":"cipher_null-ecb"'
+    b[base + 448:base + 512] = bytes(64)
+    b[base + 448:base + 480] = hashlib.sha256(bytes(b[base:base + size])).digest()
+open(path, "wb").write(b)
+PY
+cryptsetup luksDump --dump-json-metadata "$W/tampered.img" | jq -c .segments
+set +e; token_open "$W/tampered.img" "$sock"; code=$?; set -e
+[ "$code" -ne 0 ] || { echo "demo: the plugin opened a cipher_null volume" >&2; exit 1; }
+echo "(refused, exit $code: no key was handed over)"
+expect_exit 1 "$CVMCTL" luks show "$W/tampered.img"
 
 step "Flow: systemd-cryptsetup's key request on the cryptsetup socket opens the volume"
 socket_client "$W/vm1/run/cryptsetup.sock" /cryptsetup/data > "$W/disk.key"
