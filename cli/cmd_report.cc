@@ -160,6 +160,10 @@ int RunVerify(Args args) {
       "trusted root, revocation, TCB) then validation against expected values. By\n"
       "default a DEBUG guest or TD and an SNP migration agent are refused, a TDX quote\n"
       "needs collateral, and an option that does not apply to the evidence is refused.\n"
+      "An evidence bundle (cvmctl evidence, GET /v1/evidence) or Trustee tee-evidence\n"
+      "JSON is verified as a whole: there --nonce N is the nonce its runtime data must\n"
+      "carry, --tee KIND names the TEE of tee-evidence, --signature-only replaces\n"
+      "--no-collateral; an Azure TDX HCL report takes --td-quote FILE (docs/cli.md).\n"
       "Exit 0 verified, 1 rejected, 2 unusable input, 3 unavailable.");
   parser.Repeated("cert", "FILE",
                   "SNP/Azure: VCEK/VLEK and chain, PEM, DER or a host certificate table",
