@@ -11,19 +11,6 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 40000))
-    if port_free "$p" && port_free $((p + 1)); then echo "$p"; return; fi
-  done
-  echo "demo: no free loopback port" >&2; return 1
-}
-wait_port() {
-  for _ in $(seq 1 200); do port_free "$1" || return 0; sleep 0.05; done
-  echo "demo: nothing listens on 127.0.0.1:$1" >&2; return 1
-}
 # The status answer, as cvmctl prints it, until its state is one of $1 (a regex).
 wait_state() {
   local want=$1 sock=$2 state=""
@@ -91,12 +78,11 @@ pin=$(openssl x509 -in "$W/rp/tls.crt" -pubkey -noout | openssl pkey -pubin -out
 echo "pin_sha256: $pin"
 
 step "Flow: start cvm-rp (HTTPS, loopback)"
-rp_port=$(free_port)
 tdx_collateral=""
 [ "$kind" = tdx ] && tdx_collateral="  tdx_collateral: ../sim/collateral.json"
 cat > "$W/rp/cvm-rp.yaml" <<EOF
 listen:
-  - {address: 127.0.0.1, port: $rp_port, tls: true}
+  - {address: 127.0.0.1, port: 0, tls: true}
 tls: {cert: tls.crt, key: tls.key}
 token_key: token.key
 policy: policy.yaml
@@ -110,18 +96,22 @@ $tdx_collateral
 EOF
 "$CVM_BIN/rp/cvm-rp" --config "$W/rp/cvm-rp.yaml" > "$W/rp/cvm-rp.log" 2>&1 &
 pids+=($!)
-wait_port "$rp_port"
+# Port 0: the kernel picks a free port, which cvm-rp says in its log.
+for _ in $(seq 1 400); do
+  rp_port=$(sed -n 's|.*serving the KBS protocol on https://127.0.0.1:\([0-9]*\)/.*|\1|p' \
+    "$W/rp/cvm-rp.log")
+  [ -n "$rp_port" ] && break
+  kill -0 "${pids[-1]}" 2>/dev/null || { cat "$W/rp/cvm-rp.log"; echo "demo: cvm-rp exited" >&2; exit 1; }
+  sleep 0.05
+done
+[ -n "$rp_port" ] || { echo "demo: cvm-rp did not start" >&2; exit 1; }
 run cat "$W/rp/cvm-rp.log"
 openssl pkey -in "$W/rp/token.key" -pubout -out "$W/rp/token.pub"
 
 step "Flow: start swtpm, the VM's vTPM (a real TPM 2.0 simulator)"
-tpm_port=$(free_port)
-mkdir -p "$W/swtpm"
-swtpm socket --tpm2 --server "type=tcp,port=$tpm_port,bindaddr=127.0.0.1" \
-  --ctrl "type=tcp,port=$((tpm_port + 1)),bindaddr=127.0.0.1" --tpmstate "dir=$W/swtpm" \
-  --flags not-need-init,startup-clear > "$W/swtpm/log" 2>&1 &
-pids+=($!)
-wait_port "$tpm_port"
+start_swtpm "$W/swtpm"
+pids+=("$SWTPM_PID")
+tpm_port=$SWTPM_PORT
 echo "swtpm on 127.0.0.1:$tpm_port"
 
 # One agent configuration; the second VM differs only in its measurement and directory.

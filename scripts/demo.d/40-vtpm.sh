@@ -1,22 +1,10 @@
 # Part 4: the vTPM. A real TPM 2.0 simulator (swtpm) on a free loopback port: a quote for a
 # nonce, verified by cvmctl and by tpm2-tools; a real event log replayed; Azure's vTPM evidence.
 step "vTPM: start swtpm on a free loopback port"
-swtpm_dir=$DEMO_DIR/swtpm
-mkdir -p "$swtpm_dir"
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for _ in $(seq 1 50); do
-  port=$((20000 + RANDOM % 40000))
-  if port_free "$port" && port_free $((port + 1)); then break; fi
-done
-swtpm socket --tpm2 --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
-  --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" --tpmstate "dir=$swtpm_dir" \
-  --flags not-need-init,startup-clear --log "file=$swtpm_dir/swtpm.log" &
-swtpm_pid=$!
+start_swtpm "$DEMO_DIR/swtpm"
+swtpm_pid=$SWTPM_PID
+port=$SWTPM_PORT
 trap 'kill "$swtpm_pid" 2>/dev/null; wait "$swtpm_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  if ! port_free "$port"; then break; fi
-  sleep 0.05
-done
 tcti="swtpm:host=127.0.0.1,port=$port"
 echo "swtpm (pid $swtpm_pid) listening at $tcti"
 
