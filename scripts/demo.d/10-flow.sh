@@ -208,7 +208,8 @@ step "Flow: cryptsetup opens the volume through the token plugin (no key on any 
 # this build's plugin there without touching the system's.
 plugin_dir=$CVM_BIN/luks/token-plugin
 preload=""
-if ldd "$plugin_dir/libcryptsetup-token-cvm.so" | grep -q libasan; then
+# (Not `ldd | grep -q`: with pipefail, grep's early exit can fail ldd with SIGPIPE.)
+if [[ $(ldd "$plugin_dir/libcryptsetup-token-cvm.so") == *libasan* ]]; then
   preload="LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0"
 fi
 token_open() {  # IMAGE SOCKET
