@@ -231,17 +231,27 @@ class Parser {
     }
     for (size_t i = 0; i < n.size(); ++i) each(n[i], key + "[" + std::to_string(i) + "]");
   }
-  bool Uid(const YAML::Node& n, const std::string& key, uid_t* out) {
-    std::string v;
-    if (!Scalar(n, key, &v)) return false;
+  // A uid or gid given as a number: true with *numeric set when `v` is one (and in range).
+  bool NumericId(const YAML::Node& n, const std::string& key, const std::string& v,
+                 const char* what, uint32_t* out, bool* numeric) {
     uint64_t x = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-    if (!v.empty() && ec == std::errc() && end == v.data() + v.size()) {
-      if (x >= 0xFFFFFFFFu) {
-        Error(n, key, "uid " + v + " is out of range");
-        return false;
-      }
-      *out = static_cast<uid_t>(x);
+    *numeric = !v.empty() && ec == std::errc() && end == v.data() + v.size();
+    if (!*numeric) return true;
+    if (x >= 0xFFFFFFFFu) {
+      Error(n, key, std::string(what) + " " + v + " is out of range");
+      return false;
+    }
+    *out = static_cast<uint32_t>(x);
+    return true;
+  }
+  bool Uid(const YAML::Node& n, const std::string& key, uid_t* out) {
+    std::string v;
+    bool numeric = false;
+    uint32_t id = 0;
+    if (!Scalar(n, key, &v) || !NumericId(n, key, v, "uid", &id, &numeric)) return false;
+    if (numeric) {
+      *out = id;
       return true;
     }
     struct passwd pw {};
@@ -256,15 +266,11 @@ class Parser {
   }
   bool Gid(const YAML::Node& n, const std::string& key, gid_t* out) {
     std::string v;
-    if (!Scalar(n, key, &v)) return false;
-    uint64_t x = 0;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-    if (!v.empty() && ec == std::errc() && end == v.data() + v.size()) {
-      if (x >= 0xFFFFFFFFu) {
-        Error(n, key, "gid " + v + " is out of range");
-        return false;
-      }
-      *out = static_cast<gid_t>(x);
+    bool numeric = false;
+    uint32_t id = 0;
+    if (!Scalar(n, key, &v) || !NumericId(n, key, v, "gid", &id, &numeric)) return false;
+    if (numeric) {
+      *out = id;
       return true;
     }
     struct group gr {};
