@@ -248,18 +248,7 @@ int RunKbs(Args args) {
       "  attest         run the KBS handshake and print the attestation token\n"
       "  get-resource   attest, then fetch and decrypt REPO/TYPE/TAG\n"
       "Run 'cvmctl kbs VERB --help' for the options.\n";
-  if (args.empty()) {
-    std::fputs(usage, stderr);
-    return kExitUsage;
-  }
-  if (args[0] == "--help" || args[0] == "-h") {
-    std::fputs(usage, stdout);
-    return kExitOk;
-  }
-  if (args[0] == "attest") return Attest(args.subspan(1));
-  if (args[0] == "get-resource") return GetResource(args.subspan(1));
-  std::fprintf(stderr, "cvmctl: unknown kbs verb '%s'\n%s", args[0].c_str(), usage);
-  return kExitUsage;
+  return RunVerbs(args, "kbs", usage, {{"attest", Attest}, {"get-resource", GetResource}});
 }
 
 }  // namespace cvm::cli

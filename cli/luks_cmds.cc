@@ -205,19 +205,7 @@ int RunLuks(Args args) {
       "  unbind   remove a cvm token and its keyslots\n"
       "  show     list the cvm tokens and check the header as the token plugin will\n"
       "Run 'cvmctl luks VERB --help' for the options.\n";
-  if (args.empty()) {
-    std::fputs(usage, stderr);
-    return kExitUsage;
-  }
-  if (args[0] == "--help" || args[0] == "-h") {
-    std::fputs(usage, stdout);
-    return kExitOk;
-  }
-  if (args[0] == "bind") return Bind(args.subspan(1));
-  if (args[0] == "unbind") return Unbind(args.subspan(1));
-  if (args[0] == "show") return Show(args.subspan(1));
-  std::fprintf(stderr, "cvmctl: unknown luks verb '%s'\n%s", args[0].c_str(), usage);
-  return kExitUsage;
+  return RunVerbs(args, "luks", usage, {{"bind", Bind}, {"unbind", Unbind}, {"show", Show}});
 }
 
 }  // namespace cvm::cli

@@ -107,4 +107,22 @@ Status WriteOutput(const std::string& path, ByteSpan data, unsigned mode) {
   return WriteFileAtomic(path, data, static_cast<mode_t>(mode));
 }
 
+int RunVerbs(std::span<const std::string> args, std::string_view group, const char* usage,
+             std::initializer_list<std::pair<std::string_view, VerbHandler>> verbs) {
+  if (args.empty()) {
+    std::fputs(usage, stderr);
+    return kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::fputs(usage, stdout);
+    return kExitOk;
+  }
+  for (const auto& [name, handler] : verbs) {
+    if (args[0] == name) return handler(args.subspan(1));
+  }
+  std::fprintf(stderr, "cvmctl: unknown %.*s verb '%s'\n%s", static_cast<int>(group.size()),
+               group.data(), args[0].c_str(), usage);
+  return kExitUsage;
+}
+
 }  // namespace cvm::cli

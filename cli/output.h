@@ -1,7 +1,11 @@
 // Shared output helpers for cvmctl commands.
 #pragma once
 
+#include <initializer_list>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/bytes.h"
@@ -33,5 +37,12 @@ int PrintVerifyError(const Status& status, const std::string& tee, bool json);
 
 // Writes to `path` ("-" or empty: stdout) atomically with `mode`.
 Status WriteOutput(const std::string& path, ByteSpan data, unsigned mode = 0644);
+
+// A command group's verb dispatch: "--help"/"-h" prints `usage` to stdout (exit 0); no verb or
+// an unknown one prints it to stderr, the latter after "cvmctl: unknown GROUP verb 'V'" (exit 2);
+// otherwise the verb's handler runs with the arguments after it.
+using VerbHandler = int (*)(std::span<const std::string>);
+int RunVerbs(std::span<const std::string> args, std::string_view group, const char* usage,
+             std::initializer_list<std::pair<std::string_view, VerbHandler>> verbs);
 
 }  // namespace cvm::cli
