@@ -54,8 +54,8 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
     uint64_t n = 0;
     auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), n);
     if (ec != std::errc() || end == text.data() + i) {
-      return InvalidInput(std::string("'").append(text).append(
-          "' is not a duration (e.g. 500ms, 5s, 2m, 1h)"));
+      return InvalidInput(
+          std::string("'").append(text).append("' is not a duration (e.g. 500ms, 5s, 2m, 1h)"));
     }
     i = static_cast<size_t>(end - text.data());
     size_t unit_start = i;

@@ -296,8 +296,8 @@ int SimReport(Args args) {
   if (report_data.empty()) return Fail(InvalidInput("--report-data is required"));
   snp::SimReportRequest q;
   for (const Status& st : {HexInto(report_data, q.report_data, "--report-data", true),
-                    HexInto(measurement, q.measurement, "--measurement", false),
-                    HexInto(host_data, q.host_data, "--host-data", false)}) {
+                           HexInto(measurement, q.measurement, "--measurement", false),
+                           HexInto(host_data, q.host_data, "--host-data", false)}) {
     if (!st.ok()) return Fail(st);
   }
   try {
@@ -351,7 +351,7 @@ int FetchCerts(Args args) {
   for (const auto& c : certs->chain) chain += c.Pem();
   if (Status st = MakeDirs(out, 0755); !st.ok()) return Fail(st);
   for (const Status& st : {WriteFileAtomic(out + "/vcek.der", certs->vcek.Der(), 0644),
-                    WriteFileAtomic(out + "/cert_chain.pem", chain, 0644)}) {
+                           WriteFileAtomic(out + "/cert_chain.pem", chain, 0644)}) {
     if (!st.ok()) return Fail(st);
   }
   std::printf("wrote %s/vcek.der and %s/cert_chain.pem\n", out.c_str(), out.c_str());

@@ -33,14 +33,14 @@ struct VerifyOptions {
   std::vector<std::string> crls;   // --crl: CRLs applied to the chain (every kind)
   std::string product;             // --product: the SNP product expected (SNP, Azure)
   const Clock* clock = &SystemClock::Get();  // --at: a FixedClock; default the wall clock
-  std::string policy;              // --policy: expected values (YAML)
-  std::string collateral;          // --collateral: TDX PCCS JSON collateral (TDX)
-  bool no_collateral = false;      // --no-collateral: accept a signature-only TDX check (TDX)
-  std::string tpm_quote;           // --tpm-quote: Azure TPM quote JSON (Azure)
-  std::string nonce;               // --nonce: hex nonce the TPM quote must carry (Azure)
-  bool allow_debug = false;        // --allow-debug: accept DEBUG guests/TDs (forensics)
-  bool fetch = false;              // --fetch: AMD KDS (SNP, Azure) / Intel PCS (TDX)
-  bool json = false;               // --json
+  std::string policy;                        // --policy: expected values (YAML)
+  std::string collateral;                    // --collateral: TDX PCCS JSON collateral (TDX)
+  bool no_collateral = false;  // --no-collateral: accept a signature-only TDX check (TDX)
+  std::string tpm_quote;       // --tpm-quote: Azure TPM quote JSON (Azure)
+  std::string nonce;           // --nonce: hex nonce the TPM quote must carry (Azure)
+  bool allow_debug = false;    // --allow-debug: accept DEBUG guests/TDs (forensics)
+  bool fetch = false;          // --fetch: AMD KDS (SNP, Azure) / Intel PCS (TDX)
+  bool json = false;           // --json
 };
 
 // OK, or kInvalidInput naming the first given option that does not apply to `kind`.

@@ -3,24 +3,25 @@
 // `cvmctl kbs`) and the server (`cvm-rp`). No HTTP here.
 //
 // Wire facts with sources: ../shared/reference/kbs-protocol.md. In brief:
-//   POST /kbs/v0/auth    Request   {"version":"0.4.0","tee":KIND,"extra-params":{"supported-hash-algorithms":[...]}}
-//   200                  Challenge {"nonce":"<base64 std, 32 bytes>","extra-params":"" | {"selected-hash-algorithm":H}}
+//   POST /kbs/v0/auth    Request
+//   {"version":"0.4.0","tee":KIND,"extra-params":{"supported-hash-algorithms":[...]}} 200 Challenge
+//   {"nonce":"<base64 std, 32 bytes>","extra-params":"" | {"selected-hash-algorithm":H}}
 //                        + Set-Cookie: kbs-session-id=<32 hex>
 //   POST /kbs/v0/attest  Attestation {"init-data":null|{"format":"toml","body":..},
 //                                     "runtime-data":{"nonce":..,"tee-pubkey":JWK},
-//                                     "tee-evidence":{"primary_evidence":..,"additional_evidence":"<JSON string or empty>"}}
+//                                     "tee-evidence":{"primary_evidence":..,"additional_evidence":"<JSON
+//                                     string or empty>"}}
 //   200                  {"token":"<EAR JWT>"}
 //   GET  /kbs/v0/resource/<repo>/<type>/<tag>  -> flattened JWE (jose.h)
 //   errors: 401 (almost everything) or 404 (unknown plugin/path) with
 //           {"type":"https://github.com/confidential-containers/kbs/errors/<Variant>","detail":".."}
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/bytes.h"
 #include "common/digest.h"
@@ -30,7 +31,8 @@ namespace cvm::evidence {
 
 inline constexpr std::string_view kKbsProtocolVersion = "0.4.0";
 inline constexpr std::string_view kKbsSessionCookie = "kbs-session-id";
-// cvm-rp's refusal reason (with its `diagnostic_header` on); Trustee sends none. Informational only.
+// cvm-rp's refusal reason (with its `diagnostic_header` on); Trustee sends none. Informational
+// only.
 inline constexpr std::string_view kKbsReasonHeader = "X-CVM-RP-Reason";
 inline constexpr std::string_view kKbsErrorTypePrefix =
     "https://github.com/confidential-containers/kbs/errors/";
@@ -69,8 +71,8 @@ struct InitData {
 
 struct KbsAttestation {
   std::optional<InitData> init_data;
-  std::string nonce;             // runtime-data.nonce
-  nlohmann::json tee_pubkey;     // runtime-data.tee-pubkey, as received
+  std::string nonce;          // runtime-data.nonce
+  nlohmann::json tee_pubkey;  // runtime-data.tee-pubkey, as received
   nlohmann::json primary_evidence;
   std::string additional_evidence;  // a JSON text or ""
 };
@@ -79,7 +81,7 @@ nlohmann::json ToJson(const KbsAttestation& attestation);
 Result<KbsAttestation> ParseKbsAttestation(std::string_view body);
 
 struct KbsError {
-  std::string type;    // the full URI
+  std::string type;  // the full URI
   std::string detail;
   // The variant after the prefix ("AttestationError", "PolicyDeny", ...).
   std::string Variant() const;

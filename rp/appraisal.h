@@ -7,12 +7,11 @@
 // its worker threads at once.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/bytes.h"
 #include "common/clock.h"
@@ -33,7 +32,7 @@ struct AppraisalInput {
   nlohmann::json primary_evidence;      // tee-evidence.primary_evidence
   std::string additional_evidence;      // tee-evidence.additional_evidence ("" or JSON text)
   std::optional<evidence::InitData> init_data;
-  TimePoint at;                         // the server clock's time of the appraisal
+  TimePoint at;  // the server clock's time of the appraisal
 };
 
 // The outcome. `verified` false lists every reason; a Status error from Appraise means the

@@ -17,10 +17,10 @@
 namespace cvm::rp {
 
 struct AuditRecord {
-  std::string event;    // "auth", "attest", "resource"
-  std::string client;   // "address:port"
-  std::string session;  // the kbs-session-id, "" when none
-  std::string tee;      // "snp", ... ; "" when unknown
+  std::string event;            // "auth", "attest", "resource"
+  std::string client;           // "address:port"
+  std::string session;          // the kbs-session-id, "" when none
+  std::string tee;              // "snp", ... ; "" when unknown
   std::string evidence_digest;  // "sha256:<hex>" of the attestation body, or of the token's
   std::string resource;         // "repo/type/tag" for resource requests
   bool allowed = false;

@@ -49,10 +49,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
               Listener l;
               l.port = 8080;
               r.Walk(item, k,
-                     {{"address",
-                       [&](const YAML::Node& a, const std::string& ak) {
-                         l.address = r.String(a, ak);
-                       }},
+                     {{"address", [&](const YAML::Node& a,
+                                      const std::string& ak) { l.address = r.String(a, ak); }},
                       {"port",
                        [&](const YAML::Node& a, const std::string& ak) {
                          l.port = static_cast<uint16_t>(r.Number(a, ak, 65535));
@@ -67,8 +65,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
          {"tls",
           [&](const YAML::Node& v, const std::string& k) {
             r.Walk(v, k,
-                   {{"cert", [&](const YAML::Node& a,
-                                 const std::string& ak) { c.tls_cert = path(a, ak); }},
+                   {{"cert",
+                     [&](const YAML::Node& a, const std::string& ak) { c.tls_cert = path(a, ak); }},
                     {"key", [&](const YAML::Node& a, const std::string& ak) {
                        c.tls_key = path(a, ak);
                      }}});
@@ -81,50 +79,51 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
          {"policy", [&](const YAML::Node& v, const std::string& k) { c.policy = path(v, k); }},
          {"resources",
           [&](const YAML::Node& v, const std::string& k) {
-            r.Walk(
-                v, k,
-                {{"dir",
-                  [&](const YAML::Node& a, const std::string& ak) { c.resource_dir = path(a, ak); }},
-                 {"inline", [&](const YAML::Node& a, const std::string& ak) {
-                    if (!a.IsMap()) r.Fail(a, ak, "expected \"repo/type/tag\": {value|base64|file}");
-                    for (const auto& e : a) {
-                      std::string name = r.String(e.first, ak);
-                      std::string ek = ak + "." + name;
-                      if (Status valid = evidence::ValidateResourcePath(name); !valid.ok()) {
-                        r.Fail(e.first, ak, valid.message());
-                      }
-                      std::shared_ptr<const SecretBytes> value;
-                      auto set = [&](const YAML::Node& node, Bytes bytes) {
-                        if (value) r.Fail(node, ek, "give exactly one of value, base64, file");
-                        value = std::make_shared<const SecretBytes>(std::move(bytes));
-                      };
-                      r.Walk(e.second, ek,
-                             {{"value",
-                               [&](const YAML::Node& x, const std::string& xk) {
-                                 std::string s = r.String(x, xk);
-                                 set(x, Bytes(s.begin(), s.end()));
-                               }},
-                              {"base64",
-                               [&](const YAML::Node& x, const std::string& xk) {
-                                 auto b = Base64Decode(r.String(x, xk));
-                                 if (!b.ok()) r.Fail(x, xk, b.status().message());
-                                 set(x, std::move(b).value());
-                               }},
-                              {"file", [&](const YAML::Node& x, const std::string& xk) {
-                                 std::string p = path(x, xk);
-                                 auto b = ReadFile(p, c.resource_limits.max_resource_size);
-                                 if (!b.ok()) r.Fail(x, xk, b.status().ToString());
-                                 set(x, std::move(b).value());
-                               }}});
-                      if (!value) r.Fail(e.second, ek, "give exactly one of value, base64, file");
-                      for (const auto& entry : c.inline_resources) {
-                        if (entry.first == name) {
-                          r.Fail(e.first, ak, "'" + name + "' is defined twice");
-                        }
-                      }
-                      c.inline_resources.emplace_back(name, std::move(value));
-                    }
-                  }}});
+            r.Walk(v, k,
+                   {{"dir", [&](const YAML::Node& a,
+                                const std::string& ak) { c.resource_dir = path(a, ak); }},
+                    {"inline", [&](const YAML::Node& a, const std::string& ak) {
+                       if (!a.IsMap())
+                         r.Fail(a, ak, "expected \"repo/type/tag\": {value|base64|file}");
+                       for (const auto& e : a) {
+                         std::string name = r.String(e.first, ak);
+                         std::string ek = ak + "." + name;
+                         if (Status valid = evidence::ValidateResourcePath(name); !valid.ok()) {
+                           r.Fail(e.first, ak, valid.message());
+                         }
+                         std::shared_ptr<const SecretBytes> value;
+                         auto set = [&](const YAML::Node& node, Bytes bytes) {
+                           if (value) r.Fail(node, ek, "give exactly one of value, base64, file");
+                           value = std::make_shared<const SecretBytes>(std::move(bytes));
+                         };
+                         r.Walk(e.second, ek,
+                                {{"value",
+                                  [&](const YAML::Node& x, const std::string& xk) {
+                                    std::string s = r.String(x, xk);
+                                    set(x, Bytes(s.begin(), s.end()));
+                                  }},
+                                 {"base64",
+                                  [&](const YAML::Node& x, const std::string& xk) {
+                                    auto b = Base64Decode(r.String(x, xk));
+                                    if (!b.ok()) r.Fail(x, xk, b.status().message());
+                                    set(x, std::move(b).value());
+                                  }},
+                                 {"file", [&](const YAML::Node& x, const std::string& xk) {
+                                    std::string p = path(x, xk);
+                                    auto b = ReadFile(p, c.resource_limits.max_resource_size);
+                                    if (!b.ok()) r.Fail(x, xk, b.status().ToString());
+                                    set(x, std::move(b).value());
+                                  }}});
+                         if (!value)
+                           r.Fail(e.second, ek, "give exactly one of value, base64, file");
+                         for (const auto& entry : c.inline_resources) {
+                           if (entry.first == name) {
+                             r.Fail(e.first, ak, "'" + name + "' is defined twice");
+                           }
+                         }
+                         c.inline_resources.emplace_back(name, std::move(value));
+                       }
+                     }}});
           }},
          {"session_timeout",
           [&](const YAML::Node& v, const std::string& k) {

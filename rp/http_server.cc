@@ -1,14 +1,13 @@
 // The one translation unit of cvm-rp that includes Boost.Beast (it takes ~40 s to compile).
 #include "rp/http_server.h"
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <atomic>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -58,8 +57,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     if constexpr (kTls) {
       beast::get_lowest_layer(stream_).expires_after(impl_.options.read_timeout);
       stream_.async_handshake(
-          ssl::stream_base::server,
-          [self = this->shared_from_this()](error_code ec) {
+          ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
             if (ec) return;  // a client that cannot speak TLS to us: nothing to answer
             self->Read();
           });
@@ -74,10 +72,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     parser_->body_limit(impl_.options.max_body);
     parser_->header_limit(static_cast<std::uint32_t>(impl_.options.max_header));
     beast::get_lowest_layer(stream_).expires_after(impl_.options.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](error_code ec, std::size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(error_code ec) {
@@ -156,8 +153,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](error_code) {
         error_code ignored;
-        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both,
-                                                                 ignored);
+        beast::get_lowest_layer(self->stream_)
+            .socket()
+            .shutdown(tcp::socket::shutdown_both, ignored);
       });
     } else {
       error_code ignored;
@@ -200,8 +198,8 @@ void HttpServer::Impl::Accept(size_t index) {
     }
     std::string client = PeerName(socket);
     if (acceptor_tls[index]) {
-      std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
-          *this, std::move(client), std::move(socket), *tls)
+      std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(client),
+                                                                         std::move(socket), *tls)
           ->Start();
     } else {
       std::make_shared<Connection<beast::tcp_stream>>(*this, std::move(client), std::move(socket))

@@ -20,9 +20,7 @@ constexpr std::string_view kAttestFailed = "Attestation error: RCAR handshake At
 constexpr std::string_view kAuthFailed = "Attestation error: RCAR handshake Auth failed";
 constexpr std::string_view kEatProfile = "tag:github.com,2024:confidential-containers/Trustee";
 
-std::string DigestOf(std::string_view body) {
-  return "sha256:" + HexEncode(Sha256(AsBytes(body)));
-}
+std::string DigestOf(std::string_view body) { return "sha256:" + HexEncode(Sha256(AsBytes(body))); }
 
 int64_t UnixSeconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -275,8 +273,7 @@ HttpOut KbsService::Attest(const HttpIn& request) {
   json annotated = {{std::string(evidence::TeeKindName(session->tee)), appraisal->claims_json},
                     {"runtime_data_claims", runtime}};
   if (input.init_data) {
-    annotated["init_data"] = {{"format", input.init_data->format},
-                              {"body", input.init_data->body}};
+    annotated["init_data"] = {{"format", input.init_data->format}, {"body", input.init_data->body}};
   }
   int64_t iat = UnixSeconds(now);
   json claims = {
@@ -284,7 +281,8 @@ HttpOut KbsService::Attest(const HttpIn& request) {
       {"iat", iat},
       {"exp", iat + options_.token_lifetime.count()},
       {"iss", options_.issuer},
-      {"ear.verifier-id", {{"build", std::string("cvm-rp ") + Version()}, {"developer", "cvm-agent"}}},
+      {"ear.verifier-id",
+       {{"build", std::string("cvm-rp ") + Version()}, {"developer", "cvm-agent"}}},
       {"submods",
        {{"cpu0",
          {{"ear.status", "affirming"},

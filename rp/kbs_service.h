@@ -49,8 +49,7 @@ class KbsService {
              std::shared_ptr<const ResourceStore> resources);
 
   // Replaces the policy and resources (SIGHUP). Requests already running keep what they had.
-  void Reload(std::shared_ptr<const Policy> policy,
-              std::shared_ptr<const ResourceStore> resources);
+  void Reload(std::shared_ptr<const Policy> policy, std::shared_ptr<const ResourceStore> resources);
 
   // Thread-safe; never throws.
   HttpOut Handle(const HttpIn& request);
@@ -65,8 +64,7 @@ class KbsService {
   HttpOut Auth(const HttpIn& request);
   HttpOut Attest(const HttpIn& request);
   HttpOut Resource(const HttpIn& request, std::string_view path);
-  HttpOut Refuse(AuditRecord record, int status, std::string_view variant,
-                 std::string_view detail);
+  HttpOut Refuse(AuditRecord record, int status, std::string_view variant, std::string_view detail);
   std::string SessionCookie(const Session& session) const;
 
   const Clock& clock_;

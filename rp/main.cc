@@ -129,8 +129,8 @@ int Serve(const std::string& file) {
     if (sig == SIGHUP) {
       // Policy and resources are reloaded; listeners, keys and limits need a restart.
       auto reloaded = LoadConfig(file);
-      Result<Policy> policy = reloaded.ok() ? LoadPolicy(reloaded->policy)
-                                            : Result<Policy>(reloaded.status());
+      Result<Policy> policy =
+          reloaded.ok() ? LoadPolicy(reloaded->policy) : Result<Policy>(reloaded.status());
       if (!policy.ok()) {
         log::Error("reload refused, keeping the running policy: " + policy.status().ToString());
         continue;
@@ -158,11 +158,10 @@ int main(int argc, char** argv) {
   log::SetProgramName("cvm-rp");
   std::string config, check;
   StandardOptions standard;
-  ArgParser parser(
-      "cvm-rp", "--config FILE | --check-config FILE [options]",
-      "The reference relying party: a server of the Trustee KBS attestation protocol\n"
-      "(RCAR 0.4.0) that appraises evidence against a policy and releases resources\n"
-      "encrypted to the attested TEE's key.");
+  ArgParser parser("cvm-rp", "--config FILE | --check-config FILE [options]",
+                   "The reference relying party: a server of the Trustee KBS attestation protocol\n"
+                   "(RCAR 0.4.0) that appraises evidence against a policy and releases resources\n"
+                   "encrypted to the attested TEE's key.");
   parser.Option("config", 'c', "FILE", "serve with this configuration (YAML)", &config);
   parser.Option("check-config", 0, "FILE",
                 "validate the configuration, its policy, resources and trust anchors, then exit "

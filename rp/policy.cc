@@ -115,8 +115,7 @@ PolicyRule ParseRule(const yaml::Reader& r, const YAML::Node& node, const std::s
             if (std::find(std::begin(kTcbComponents), std::end(kTcbComponents), comp) ==
                 std::end(kTcbComponents)) {
               r.Fail(e.first, k,
-                     "unknown TCB component '" + comp +
-                         "' (bootloader, tee, snp, microcode, fmc)");
+                     "unknown TCB component '" + comp + "' (bootloader, tee, snp, microcode, fmc)");
             }
             rule.min_tcb[comp] = r.Number(e.second, k + "." + comp, 255);
           }
@@ -191,7 +190,8 @@ Result<Policy> ParsePolicy(std::string_view text, const std::string& file) {
   policy.digest = "sha256:" + HexEncode(Sha256(AsBytes(text)));
   try {
     YAML::Node root = r.Load(std::string(text));
-    if (!root.IsMap()) r.FailAt(root.Mark(), "a policy is a mapping with 'default' and/or 'resources'");
+    if (!root.IsMap())
+      r.FailAt(root.Mark(), "a policy is a mapping with 'default' and/or 'resources'");
     r.Walk(root, "",
            {{"version",
              [&](const YAML::Node& v, const std::string& k) {
@@ -212,7 +212,8 @@ Result<Policy> ParsePolicy(std::string_view text, const std::string& file) {
                               " then [A-Za-z0-9_.-]*, or *)");
                  }
                  for (const auto& other : policy.resources) {
-                   if (other.name == pattern) r.Fail(e.first, k, "duplicate rule '" + pattern + "'");
+                   if (other.name == pattern)
+                     r.Fail(e.first, k, "duplicate rule '" + pattern + "'");
                  }
                  policy.resources.push_back(ParseRule(r, e.second, pattern, k + "." + pattern));
                }

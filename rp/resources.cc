@@ -46,8 +46,8 @@ Status ResourceStore::LoadDirectory(const std::string& dir, const ResourceLimits
   for (const auto& repo : children(dir)) {
     for (const auto& type : children(repo.path())) {
       for (const auto& tag : children(type.path())) {
-        std::string rel = repo.path().filename().string() + "/" +
-                          type.path().filename().string() + "/" + tag.path().filename().string();
+        std::string rel = repo.path().filename().string() + "/" + type.path().filename().string() +
+                          "/" + tag.path().filename().string();
         // symlink_status: a link is skipped, never followed out of the tree.
         if (!repo.is_directory() || repo.is_symlink() || !type.is_directory() ||
             type.is_symlink() || tag.symlink_status().type() != fs::file_type::regular ||

@@ -8,11 +8,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/digest.h"
@@ -76,9 +75,9 @@ class SessionStore {
   const std::chrono::seconds timeout_;
   const size_t max_sessions_;
   mutable std::mutex mu_;
-  std::map<std::string, Session, std::less<>> sessions_;                       // guarded by mu_
+  std::map<std::string, Session, std::less<>> sessions_;                     // guarded by mu_
   std::map<std::string, std::shared_ptr<const Grant>, std::less<>> tokens_;  // guarded by mu_
-  TimePoint next_prune_{};  // guarded by mu_
+  TimePoint next_prune_{};                                                   // guarded by mu_
 };
 
 }  // namespace cvm::rp

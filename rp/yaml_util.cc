@@ -141,8 +141,7 @@ Bytes Reader::Hex(const YAML::Node& n, const std::string& key, size_t size) cons
   return std::move(b).value();
 }
 
-std::vector<Bytes> Reader::HexList(const YAML::Node& n, const std::string& key,
-                                   size_t size) const {
+std::vector<Bytes> Reader::HexList(const YAML::Node& n, const std::string& key, size_t size) const {
   std::vector<Bytes> out;
   if (n.IsScalar()) {
     out.push_back(Hex(n, key, size));

@@ -75,8 +75,8 @@ std::string FirmwareErrorName(uint32_t code);
 
 // Picks configfs-tsm when it is mounted, else /dev/sev-guest when it opens; kNotFound naming
 // both otherwise. The provider's Name() says which was chosen.
-Result<std::unique_ptr<ReportProvider>> NewReportProvider(TsmFs& fs, SevGuestSys& sys,
-                                                          const std::string& tsm_root = kTsmReportRoot,
-                                                          SevGuestOptions options = {});
+Result<std::unique_ptr<ReportProvider>> NewReportProvider(
+    TsmFs& fs, SevGuestSys& sys, const std::string& tsm_root = kTsmReportRoot,
+    SevGuestOptions options = {});
 
 }  // namespace cvm::snp

@@ -193,8 +193,8 @@ Result<SimSnp> SimSnp::Create(const SimPlatform& in, const std::string& dir) {
     CVM_RETURN_IF_ERROR(WritePem(dir + "/vcek.pem", vcek.Pem(), 0644));
     CVM_RETURN_IF_ERROR(WriteFileAtomic(dir + "/sim.json", PlatformToJson(p).dump(2) + "\n", 0644));
   }
-  return SimSnp(p, std::move(ark_key), std::move(ask_key), std::move(vcek_key),
-                std::move(ark), std::move(ask), std::move(vcek));
+  return SimSnp(p, std::move(ark_key), std::move(ask_key), std::move(vcek_key), std::move(ark),
+                std::move(ask), std::move(vcek));
 }
 
 Result<SimSnp> SimSnp::Load(const std::string& dir) {
@@ -206,8 +206,8 @@ Result<SimSnp> SimSnp::Load(const std::string& dir) {
   CVM_ASSIGN_OR_RETURN(Certificate ark, LoadCert(dir + "/ark.pem"));
   CVM_ASSIGN_OR_RETURN(Certificate ask, LoadCert(dir + "/ask.pem"));
   CVM_ASSIGN_OR_RETURN(Certificate vcek, LoadCert(dir + "/vcek.pem"));
-  return SimSnp(p, std::move(ark_key), std::move(ask_key), std::move(vcek_key),
-                std::move(ark), std::move(ask), std::move(vcek));
+  return SimSnp(p, std::move(ark_key), std::move(ask_key), std::move(vcek_key), std::move(ark),
+                std::move(ask), std::move(vcek));
 }
 
 Report SimSnp::UnsignedReport(const SimReportRequest& q) const {

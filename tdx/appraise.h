@@ -18,10 +18,10 @@
 #include "common/verdict.h"
 #include "common/x509.h"
 #include "tdx/collateral.h"
-#include "tdx/tcb.h"
 #include "tdx/pcs.h"
 #include "tdx/quote.h"
 #include "tdx/report.h"
+#include "tdx/tcb.h"
 #include "tdx/validate.h"
 #include "tdx/verify.h"
 

@@ -12,7 +12,8 @@ Result<CcelTable> ParseCcelTable(ByteSpan data) {
   if (data.size() < kCcelTableSize) {
     return InvalidInput("ccel table: " + std::to_string(data.size()) + " bytes, expected 56");
   }
-  if (AsChars(data.first(4)) != "CCEL") return InvalidInput("ccel table: signature is not \"CCEL\"");
+  if (AsChars(data.first(4)) != "CCEL")
+    return InvalidInput("ccel table: signature is not \"CCEL\"");
   uint32_t length = LoadLe32(data, 4);
   if (length != data.size() || length < kCcelTableSize) {
     return InvalidInput("ccel table: length field " + std::to_string(length) + " does not match " +

@@ -36,9 +36,9 @@ struct CcelTable {
 Result<CcelTable> ParseCcelTable(ByteSpan data);
 
 struct CcelReplay {
-  std::array<Bytes, 4> rtmr;     // RTMR0..3 (48 zero bytes when never extended)
-  std::optional<Bytes> mrtd;     // replay of index 0 events, when the log has any
-  size_t events = 0;             // measured events (EV_NO_ACTION and the header excluded)
+  std::array<Bytes, 4> rtmr;  // RTMR0..3 (48 zero bytes when never extended)
+  std::optional<Bytes> mrtd;  // replay of index 0 events, when the log has any
+  size_t events = 0;          // measured events (EV_NO_ACTION and the header excluded)
 };
 
 // Parses a CCEL log area and replays it. kInvalidInput for a malformed log, and "not a TDX CC

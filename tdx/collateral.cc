@@ -100,7 +100,8 @@ Result<std::array<uint8_t, 16>> Components(const json& tcb, std::string_view key
   }
   std::array<uint8_t, 16> out{};
   for (size_t i = 0; i < 16; ++i) {
-    if (!(*arr)[i].is_object()) return InvalidInput(std::string(where) + ": component is not an object");
+    if (!(*arr)[i].is_object())
+      return InvalidInput(std::string(where) + ": component is not an object");
     CVM_ASSIGN_OR_RETURN(int64_t svn, Int((*arr)[i], "svn", where, 255));
     out[i] = static_cast<uint8_t>(svn);
   }
@@ -124,8 +125,9 @@ Result<std::vector<IsvSvnLevel>> IsvSvnLevels(const json& obj, std::string_view 
   }
   // Intel lists levels from the highest ISVSVN down; the first level at or below the reported
   // ISVSVN applies. Sorting makes that independent of the document order.
-  std::stable_sort(out.begin(), out.end(),
-                   [](const IsvSvnLevel& a, const IsvSvnLevel& b) { return a.isv_svn > b.isv_svn; });
+  std::stable_sort(out.begin(), out.end(), [](const IsvSvnLevel& a, const IsvSvnLevel& b) {
+    return a.isv_svn > b.isv_svn;
+  });
   return out;
 }
 
@@ -298,7 +300,8 @@ Result<TcbInfo> ParseTcbInfo(std::string_view text) {
     CVM_ASSIGN_OR_RETURN(const json* ids, Array(j, "tdxModuleIdentities", w));
     for (const json& m : *ids) {
       if (!m.is_object()) return InvalidInput("tcb info: tdx module identity is not an object");
-      CVM_ASSIGN_OR_RETURN(TdxModuleIdentity id, ModuleIdentity(m, "tcb info: tdxModuleIdentities", true));
+      CVM_ASSIGN_OR_RETURN(TdxModuleIdentity id,
+                           ModuleIdentity(m, "tcb info: tdxModuleIdentities", true));
       t.tdx_module_identities.push_back(std::move(id));
     }
   }

@@ -46,10 +46,10 @@ struct Collateral {
   Bytes root_ca_crl;
   Bytes pck_crl;
   std::string tcb_info_issuer_chain;
-  std::string tcb_info;  // the exact signed text of the tcbInfo object
+  std::string tcb_info;      // the exact signed text of the tcbInfo object
   Bytes tcb_info_signature;  // 64, r||s
   std::string qe_identity_issuer_chain;
-  std::string qe_identity;  // the exact signed text of the enclaveIdentity object
+  std::string qe_identity;      // the exact signed text of the enclaveIdentity object
   Bytes qe_identity_signature;  // 64, r||s
 };
 
@@ -83,8 +83,8 @@ struct IsvSvnLevel {
 };
 
 struct TdxModuleIdentity {
-  std::string id;          // "TDX_01" ...
-  Bytes mrsigner;          // 48
+  std::string id;                     // "TDX_01" ...
+  Bytes mrsigner;                     // 48
   Bytes attributes, attributes_mask;  // 8 each
   std::vector<IsvSvnLevel> levels;
 };

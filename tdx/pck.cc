@@ -23,10 +23,12 @@ constexpr std::string_view kPrefix = "1.2.840.113741.1.13.1";
 
 Result<Seq> ParseSeq(ByteSpan der, std::string_view what) {
   const unsigned char* p = der.data();
-  Seq seq(d2i_ASN1_SEQUENCE_ANY(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(google-runtime-int)
+  Seq seq(d2i_ASN1_SEQUENCE_ANY(nullptr, &p,
+                                static_cast<long>(der.size())));  // NOLINT(google-runtime-int)
   if (!seq) {
     ossl::ClearErrors();
-    return InvalidInput(std::string("pck extension: ") + std::string(what) + " is not a DER SEQUENCE");
+    return InvalidInput(std::string("pck extension: ") + std::string(what) +
+                        " is not a DER SEQUENCE");
   }
   if (p != der.data() + der.size()) {
     return InvalidInput(std::string("pck extension: trailing bytes after ") + std::string(what));
@@ -84,9 +86,12 @@ Result<Bytes> Octets(const ASN1_TYPE* v, size_t size, std::string_view what) {
 // NOLINTNEXTLINE(google-runtime-int): OpenSSL's ASN.1 integers are long.
 Result<long> Integer(const ASN1_TYPE* v, long max, std::string_view what) {
   long value = -1;  // NOLINT(google-runtime-int)
-  if (v->type == V_ASN1_INTEGER) value = ASN1_INTEGER_get(v->value.integer);
-  else if (v->type == V_ASN1_ENUMERATED) value = ASN1_ENUMERATED_get(v->value.enumerated);
-  else return InvalidInput("pck extension: " + std::string(what) + " is not an INTEGER");
+  if (v->type == V_ASN1_INTEGER)
+    value = ASN1_INTEGER_get(v->value.integer);
+  else if (v->type == V_ASN1_ENUMERATED)
+    value = ASN1_ENUMERATED_get(v->value.enumerated);
+  else
+    return InvalidInput("pck extension: " + std::string(what) + " is not an INTEGER");
   if (value < 0 || value > max) {
     ossl::ClearErrors();
     return InvalidInput("pck extension: " + std::string(what) + " is out of range");
@@ -168,7 +173,8 @@ Result<PckExtensions> ParsePckExtensions(ByteSpan der) {
 
 Result<PckExtensions> PckExtensionsOf(const Certificate& pck) {
   auto der = pck.Extension(kSgxExtensionOid);
-  if (!der) return InvalidInput("pck certificate has no SGX extension (" + std::string(kPrefix) + ")");
+  if (!der)
+    return InvalidInput("pck certificate has no SGX extension (" + std::string(kPrefix) + ")");
   return ParsePckExtensions(*der);
 }
 

@@ -21,12 +21,12 @@ namespace cvm::tdx {
 inline constexpr const char* kSgxExtensionOid = "1.2.840.113741.1.13.1";
 
 struct PckExtensions {
-  Bytes ppid;                          // 16
+  Bytes ppid;                           // 16
   std::array<uint8_t, 16> tcb_comps{};  // SGX TCB component SVNs 1..16
   uint16_t pce_svn = 0;
-  Bytes cpu_svn;  // 16
-  Bytes pce_id;   // 2
-  Bytes fmspc;    // 6
+  Bytes cpu_svn;     // 16
+  Bytes pce_id;      // 2
+  Bytes fmspc;       // 6
   int sgx_type = 0;  // 0 Standard, 1 Scalable, 2 Scalable with integrity
 };
 

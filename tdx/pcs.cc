@@ -63,8 +63,9 @@ Result<Collateral> FetchCollateral(HttpClient& http, const Certificate& pck,
 
   std::string issuer = pck.Issuer();
   const char* ca = issuer.find("Processor CA") != std::string::npos ? "processor" : "platform";
-  CVM_ASSIGN_OR_RETURN(HttpResponse crl, Get(http, o.base_url + "/sgx/certification/v4/pckcrl?ca=" +
-                                                       ca + "&encoding=der"));
+  CVM_ASSIGN_OR_RETURN(
+      HttpResponse crl,
+      Get(http, o.base_url + "/sgx/certification/v4/pckcrl?ca=" + ca + "&encoding=der"));
   CVM_ASSIGN_OR_RETURN(c.pck_crl_issuer_chain, Chain(crl, "SGX-PCK-CRL-Issuer-Chain"));
   c.pck_crl = std::move(crl.body);
 

@@ -2,7 +2,8 @@
 // serves the same v4 API (go-tdx-guest pcs/pcs.go; Intel PCS API documentation):
 //   GET {base}/tdx/certification/v4/tcb?fmspc={hex}       -> {"tcbInfo":{...},"signature":"hex"}
 //       header TCB-Info-Issuer-Chain (URL-encoded PEM)
-//   GET {base}/tdx/certification/v4/qe/identity            -> {"enclaveIdentity":{...},"signature":"hex"}
+//   GET {base}/tdx/certification/v4/qe/identity            ->
+//   {"enclaveIdentity":{...},"signature":"hex"}
 //       header SGX-Enclave-Identity-Issuer-Chain
 //   GET {base}/sgx/certification/v4/pckcrl?ca={platform|processor}&encoding=der -> DER CRL
 //       header SGX-PCK-CRL-Issuer-Chain

@@ -59,8 +59,11 @@ Status Apply(const YAML::Node& key_node, const std::string& key, const YAML::Nod
     }
   }
   const std::pair<const char*, std::optional<Bytes>*> measurements[] = {
-      {"mrtd", &o.mrtd}, {"mrconfigid", &o.mrconfigid}, {"mrowner", &o.mrowner},
-      {"mrownerconfig", &o.mrownerconfig}, {"mrseam", &o.mrseam}};
+      {"mrtd", &o.mrtd},
+      {"mrconfigid", &o.mrconfigid},
+      {"mrowner", &o.mrowner},
+      {"mrownerconfig", &o.mrownerconfig},
+      {"mrseam", &o.mrseam}};
   for (const auto& [name, field] : measurements) {
     if (key == name) {
       CVM_ASSIGN_OR_RETURN(*field, HexValue(n, key, 48));

@@ -20,8 +20,7 @@ class QuoteProvider {
 
 // configfs-tsm (Linux 6.7+): provider "tdx_guest", with the generation check against racing
 // writers. `fs` must outlive the provider.
-std::unique_ptr<QuoteProvider> NewTsmQuoteProvider(TsmFs& fs,
-                                                   std::string root = kTsmReportRoot);
+std::unique_ptr<QuoteProvider> NewTsmQuoteProvider(TsmFs& fs, std::string root = kTsmReportRoot);
 
 // The provider for this machine: configfs-tsm when available. kNotFound otherwise (the older
 // TDX_CMD_GET_QUOTE ioctl was removed from Linux in favour of configfs-tsm, so there is no

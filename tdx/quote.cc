@@ -26,8 +26,7 @@ Result<QuoteHeader> ParseHeader(ByteReader& r) {
   }
   CVM_ASSIGN_OR_RETURN(h.tee_type, r.U32("tee type"));
   if (h.tee_type != kTeeTypeTdx) {
-    return Unsupported("tdx quote: tee type " + std::to_string(h.tee_type) +
-                       " is not TDX (0x81)");
+    return Unsupported("tdx quote: tee type " + std::to_string(h.tee_type) + " is not TDX (0x81)");
   }
   CVM_ASSIGN_OR_RETURN(h.pce_svn, r.U16("pce svn"));
   CVM_ASSIGN_OR_RETURN(h.qe_svn, r.U16("qe svn"));
@@ -78,10 +77,10 @@ Result<TdQuoteBody> ParseBody(ByteSpan b) {
 Bytes EncodeBody(const TdQuoteBody& b) {
   Bytes out;
   out.reserve(kTd15BodySize);
-  for (const Bytes* f : {&b.tee_tcb_svn, &b.mrseam, &b.mrsignerseam, &b.seam_attributes,
-                         &b.td_attributes, &b.xfam, &b.mrtd, &b.mrconfigid, &b.mrowner,
-                         &b.mrownerconfig, &b.rtmr[0], &b.rtmr[1], &b.rtmr[2], &b.rtmr[3],
-                         &b.report_data}) {
+  for (const Bytes* f :
+       {&b.tee_tcb_svn, &b.mrseam, &b.mrsignerseam, &b.seam_attributes, &b.td_attributes, &b.xfam,
+        &b.mrtd, &b.mrconfigid, &b.mrowner, &b.mrownerconfig, &b.rtmr[0], &b.rtmr[1], &b.rtmr[2],
+        &b.rtmr[3], &b.report_data}) {
     Append(out, *f);
   }
   if (b.tee_tcb_svn2 && b.mrservicetd) {
@@ -146,8 +145,9 @@ Result<Quote> ParseQuote(ByteSpan data) {
     }
     body_size = q.body_type == kBodyTypeTd10 ? kTd10BodySize : kTd15BodySize;
     if (size != body_size) {
-      return InvalidInput("tdx quote: body size " + std::to_string(size) + " does not match body type " +
-                          std::to_string(q.body_type) + " (" + std::to_string(body_size) + ")");
+      return InvalidInput("tdx quote: body size " + std::to_string(size) +
+                          " does not match body type " + std::to_string(q.body_type) + " (" +
+                          std::to_string(body_size) + ")");
     }
   }
   CVM_ASSIGN_OR_RETURN(ByteSpan body, r.Take(body_size, "body"));

@@ -55,18 +55,18 @@ struct QuoteHeader {
 
 // The TD report body carried in a quote (sgx_report2_body_t; TD 1.5 adds two fields).
 struct TdQuoteBody {
-  Bytes tee_tcb_svn;      // 16
-  Bytes mrseam;           // 48
-  Bytes mrsignerseam;     // 48
-  Bytes seam_attributes;  // 8
-  Bytes td_attributes;    // 8
-  Bytes xfam;             // 8
-  Bytes mrtd;             // 48
-  Bytes mrconfigid;       // 48
-  Bytes mrowner;          // 48
-  Bytes mrownerconfig;    // 48
-  std::array<Bytes, 4> rtmr;  // 48 each
-  Bytes report_data;      // 64
+  Bytes tee_tcb_svn;                  // 16
+  Bytes mrseam;                       // 48
+  Bytes mrsignerseam;                 // 48
+  Bytes seam_attributes;              // 8
+  Bytes td_attributes;                // 8
+  Bytes xfam;                         // 8
+  Bytes mrtd;                         // 48
+  Bytes mrconfigid;                   // 48
+  Bytes mrowner;                      // 48
+  Bytes mrownerconfig;                // 48
+  std::array<Bytes, 4> rtmr;          // 48 each
+  Bytes report_data;                  // 64
   std::optional<Bytes> tee_tcb_svn2;  // 16, body type 3 only
   std::optional<Bytes> mrservicetd;   // 48, body type 3 only
 
@@ -76,15 +76,15 @@ struct TdQuoteBody {
 
 // The SGX REPORT body of the quoting enclave (384 bytes).
 struct QeReport {
-  Bytes cpu_svn;     // 16 @0
-  uint32_t miscselect = 0;  // @16
-  Bytes attributes;  // 16 @48
-  Bytes mrenclave;   // 32 @64
-  Bytes mrsigner;    // 32 @128
+  Bytes cpu_svn;             // 16 @0
+  uint32_t miscselect = 0;   // @16
+  Bytes attributes;          // 16 @48
+  Bytes mrenclave;           // 32 @64
+  Bytes mrsigner;            // 32 @128
   uint16_t isv_prod_id = 0;  // @256
   uint16_t isv_svn = 0;      // @258
-  Bytes report_data;  // 64 @320
-  Bytes raw;          // all 384 bytes (what the PCK key signs)
+  Bytes report_data;         // 64 @320
+  Bytes raw;                 // all 384 bytes (what the PCK key signs)
 };
 
 struct QeCertificationData {
@@ -92,18 +92,18 @@ struct QeCertificationData {
   Bytes qe_report_signature;  // 64, r||s
   Bytes qe_auth_data;
   uint16_t pck_cert_data_type = 0;  // 5 for a PCK chain
-  Bytes pck_cert_data;             // PEM: leaf, intermediate CA, root CA
+  Bytes pck_cert_data;              // PEM: leaf, intermediate CA, root CA
 };
 
 struct Quote {
   QuoteHeader header;
   uint16_t body_type = kBodyTypeTd10;  // v4 quotes always carry a TD 1.0 body
   TdQuoteBody body;
-  Bytes signed_data;      // header (and v5 body descriptor) and body: what the quote signature covers
-  Bytes signature;        // 64, r||s
+  Bytes signed_data;  // header (and v5 body descriptor) and body: what the quote signature covers
+  Bytes signature;    // 64, r||s
   Bytes attestation_key;  // 64, X||Y
   QeCertificationData certification;
-  size_t size = 0;        // bytes used; the input may be longer
+  size_t size = 0;  // bytes used; the input may be longer
 };
 
 // Parses a v4 or v5 TDX quote. Returns kInvalidInput naming the field for truncated or malformed

@@ -26,21 +26,21 @@ inline constexpr uint8_t kReportTypeTdx = 0x81;
 
 struct TdReport {
   uint8_t report_type = 0, report_subtype = 0, report_version = 0;
-  Bytes cpu_svn;            // 16
-  Bytes tee_tcb_info_hash;  // 48, SHA-384 of the 239-byte TEE_TCB_INFO
-  Bytes tee_info_hash;      // 48, SHA-384 of the 512-byte TDINFO
-  Bytes report_data;        // 64
-  Bytes mac;                // 32
-  Bytes tee_tcb_svn;        // 16
-  Bytes mrseam, mrsignerseam;  // 48
-  Bytes seam_attributes;    // 8
-  Bytes tee_tcb_svn2;       // 16
-  Bytes td_attributes, xfam;  // 8
+  Bytes cpu_svn;                                   // 16
+  Bytes tee_tcb_info_hash;                         // 48, SHA-384 of the 239-byte TEE_TCB_INFO
+  Bytes tee_info_hash;                             // 48, SHA-384 of the 512-byte TDINFO
+  Bytes report_data;                               // 64
+  Bytes mac;                                       // 32
+  Bytes tee_tcb_svn;                               // 16
+  Bytes mrseam, mrsignerseam;                      // 48
+  Bytes seam_attributes;                           // 8
+  Bytes tee_tcb_svn2;                              // 16
+  Bytes td_attributes, xfam;                       // 8
   Bytes mrtd, mrconfigid, mrowner, mrownerconfig;  // 48
-  std::array<Bytes, 4> rtmr;  // 48 each
-  Bytes servtd_hash;        // 48
-  Bytes tee_tcb_info;       // the raw 239 bytes
-  Bytes td_info;            // the raw 512 bytes
+  std::array<Bytes, 4> rtmr;                       // 48 each
+  Bytes servtd_hash;                               // 48
+  Bytes tee_tcb_info;                              // the raw 239 bytes
+  Bytes td_info;                                   // the raw 512 bytes
 };
 
 // Parses a 1024-byte TDREPORT; kInvalidInput on another size or a report type other than TDX.

@@ -100,12 +100,16 @@ Result<SimTdx> SimTdx::Create(TimePoint now) {
   CVM_ASSIGN_OR_RETURN(s.pck_key_, GenerateEcKey(Curve::kP256));
   CVM_ASSIGN_OR_RETURN(s.tcb_key_, GenerateEcKey(Curve::kP256));
   CVM_ASSIGN_OR_RETURN(s.att_key_, GenerateEcKey(Curve::kP256));
-  CVM_ASSIGN_OR_RETURN(Certificate root, IssueCertificate(Spec("Simulated SGX Root CA", 1, now, true, 1),
-                                                          s.root_key_.get(), nullptr, s.root_key_.get()));
-  CVM_ASSIGN_OR_RETURN(Certificate ca, IssueCertificate(Spec("Simulated SGX PCK Platform CA", 2, now, true, 0),
-                                                        s.ca_key_.get(), &root, s.root_key_.get()));
-  CVM_ASSIGN_OR_RETURN(Certificate tcb, IssueCertificate(Spec("Simulated SGX TCB Signing", 3, now, false, std::nullopt),
-                                                         s.tcb_key_.get(), &root, s.root_key_.get()));
+  CVM_ASSIGN_OR_RETURN(Certificate root,
+                       IssueCertificate(Spec("Simulated SGX Root CA", 1, now, true, 1),
+                                        s.root_key_.get(), nullptr, s.root_key_.get()));
+  CVM_ASSIGN_OR_RETURN(Certificate ca,
+                       IssueCertificate(Spec("Simulated SGX PCK Platform CA", 2, now, true, 0),
+                                        s.ca_key_.get(), &root, s.root_key_.get()));
+  CVM_ASSIGN_OR_RETURN(
+      Certificate tcb,
+      IssueCertificate(Spec("Simulated SGX TCB Signing", 3, now, false, std::nullopt),
+                       s.tcb_key_.get(), &root, s.root_key_.get()));
   s.ext_.ppid = Sha256(AsBytes("cvm-agent simulated PPID"));
   s.ext_.ppid.resize(16);
   s.ext_.tcb_comps = {2, 2, 2, 2, 3, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -117,7 +121,8 @@ Result<SimTdx> SimTdx::Create(TimePoint now) {
   CVM_ASSIGN_OR_RETURN(Bytes ext_der, EncodePckExtensions(s.ext_));
   CertSpec leaf = Spec("Simulated SGX PCK Certificate", 4, now, false, std::nullopt);
   leaf.extensions.push_back({kSgxExtensionOid, ext_der, false});
-  CVM_ASSIGN_OR_RETURN(Certificate pck, IssueCertificate(leaf, s.pck_key_.get(), &ca, s.ca_key_.get()));
+  CVM_ASSIGN_OR_RETURN(Certificate pck,
+                       IssueCertificate(leaf, s.pck_key_.get(), &ca, s.ca_key_.get()));
   s.root_ = root;
   s.ca_ = ca;
   s.tcb_ = tcb;
@@ -128,9 +133,11 @@ Result<SimTdx> SimTdx::Create(TimePoint now) {
 Status SimTdx::Save(const std::string& dir) const {
   CVM_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   ojson j;
-  const std::pair<const char*, const ossl::PKey*> keys[] = {
-      {"root_key", &root_key_}, {"ca_key", &ca_key_}, {"pck_key", &pck_key_},
-      {"tcb_key", &tcb_key_}, {"attestation_key", &att_key_}};
+  const std::pair<const char*, const ossl::PKey*> keys[] = {{"root_key", &root_key_},
+                                                            {"ca_key", &ca_key_},
+                                                            {"pck_key", &pck_key_},
+                                                            {"tcb_key", &tcb_key_},
+                                                            {"attestation_key", &att_key_}};
   // The keys pass through the JSON document and its text; both are wiped once written.
   // (nlohmann's dump grows its string as it writes, which this cannot reach: simulator keys only.)
   auto wipe_keys = [&] {
@@ -162,16 +169,19 @@ Result<SimTdx> SimTdx::Load(const std::string& dir) {
   const std::string path = dir + "/sim-tdx.json";
   CVM_ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path, 1 << 20));
   auto j = nlohmann::json::parse(text.view().begin(), text.view().end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return InvalidInput(path + ": not a simulator state file");
+  if (j.is_discarded() || !j.is_object())
+    return InvalidInput(path + ": not a simulator state file");
   SimTdx s;
   auto str = [&](const char* k) -> Result<std::string> {
     auto it = j.find(k);
     if (it == j.end() || !it->is_string()) return InvalidInput(path + ": missing \"" + k + "\"");
     return it->get<std::string>();
   };
-  const std::pair<const char*, ossl::PKey*> keys[] = {
-      {"root_key", &s.root_key_}, {"ca_key", &s.ca_key_}, {"pck_key", &s.pck_key_},
-      {"tcb_key", &s.tcb_key_}, {"attestation_key", &s.att_key_}};
+  const std::pair<const char*, ossl::PKey*> keys[] = {{"root_key", &s.root_key_},
+                                                      {"ca_key", &s.ca_key_},
+                                                      {"pck_key", &s.pck_key_},
+                                                      {"tcb_key", &s.tcb_key_},
+                                                      {"attestation_key", &s.att_key_}};
   Status keys_ok = Status::Ok();
   for (const auto& [name, key] : keys) {
     auto pem = str(name);
@@ -291,36 +301,57 @@ Result<Collateral> SimTdx::MakeCollateral(TimePoint now) const {
   std::string zeros48 = std::string(96, '0');
 
   ojson module_level = {{"tcb", {{"isvsvn", SimTdx::TeeTcbSvn()[0]}}},
-                        {"tcbDate", "2024-03-13T00:00:00Z"}, {"tcbStatus", "UpToDate"}};
+                        {"tcbDate", "2024-03-13T00:00:00Z"},
+                        {"tcbStatus", "UpToDate"}};
   ojson info = {
-      {"id", "TDX"}, {"version", 3}, {"issueDate", issue_s}, {"nextUpdate", next_s},
-      {"fmspc", Upper(HexEncode(ext_.fmspc))}, {"pceId", Upper(HexEncode(ext_.pce_id))},
-      {"tcbType", 0}, {"tcbEvaluationDataNumber", 17},
-      {"tdxModule", {{"mrsigner", zeros48}, {"attributes", "0000000000000000"},
-                     {"attributesMask", "FFFFFFFFFFFFFFFF"}}},
-      {"tdxModuleIdentities",
-       ojson::array({{{"id", "TDX_01"}, {"mrsigner", zeros48}, {"attributes", "0000000000000000"},
-                      {"attributesMask", "FFFFFFFFFFFFFFFF"},
-                      {"tcbLevels", ojson::array({module_level})}}})}};
+      {"id", "TDX"},
+      {"version", 3},
+      {"issueDate", issue_s},
+      {"nextUpdate", next_s},
+      {"fmspc", Upper(HexEncode(ext_.fmspc))},
+      {"pceId", Upper(HexEncode(ext_.pce_id))},
+      {"tcbType", 0},
+      {"tcbEvaluationDataNumber", 17},
+      {"tdxModule",
+       {{"mrsigner", zeros48},
+        {"attributes", "0000000000000000"},
+        {"attributesMask", "FFFFFFFFFFFFFFFF"}}},
+      {"tdxModuleIdentities", ojson::array({{{"id", "TDX_01"},
+                                             {"mrsigner", zeros48},
+                                             {"attributes", "0000000000000000"},
+                                             {"attributesMask", "FFFFFFFFFFFFFFFF"},
+                                             {"tcbLevels", ojson::array({module_level})}}})}};
   std::array<uint8_t, 16> tdx{};
   Bytes svn = TeeTcbSvn();
   std::copy(svn.begin(), svn.end(), tdx.begin());
   std::array<uint8_t, 16> old_sgx = ext_.tcb_comps;
   old_sgx[0] = 1;
-  ojson up = {{"tcb", {{"sgxtcbcomponents", Components(ext_.tcb_comps)}, {"pcesvn", ext_.pce_svn},
-                       {"tdxtcbcomponents", Components(tdx)}}},
-              {"tcbDate", "2024-03-13T00:00:00Z"}, {"tcbStatus", "UpToDate"}};
-  ojson old = {{"tcb", {{"sgxtcbcomponents", Components(old_sgx)}, {"pcesvn", 5},
-                        {"tdxtcbcomponents", Components(tdx)}}},
-               {"tcbDate", "2018-01-04T00:00:00Z"}, {"tcbStatus", "OutOfDate"},
+  ojson up = {{"tcb",
+               {{"sgxtcbcomponents", Components(ext_.tcb_comps)},
+                {"pcesvn", ext_.pce_svn},
+                {"tdxtcbcomponents", Components(tdx)}}},
+              {"tcbDate", "2024-03-13T00:00:00Z"},
+              {"tcbStatus", "UpToDate"}};
+  ojson old = {{"tcb",
+                {{"sgxtcbcomponents", Components(old_sgx)},
+                 {"pcesvn", 5},
+                 {"tdxtcbcomponents", Components(tdx)}}},
+               {"tcbDate", "2018-01-04T00:00:00Z"},
+               {"tcbStatus", "OutOfDate"},
                {"advisoryIDs", {"INTEL-SA-00106", "INTEL-SA-00115"}}};
   info["tcbLevels"] = ojson::array({up, old});
 
-  ojson qe = {{"id", "TD_QE"}, {"version", 2}, {"issueDate", issue_s}, {"nextUpdate", next_s},
-              {"tcbEvaluationDataNumber", 17}, {"miscselect", "00000000"},
-              {"miscselectMask", "FFFFFFFF"}, {"attributes", Upper(HexEncode(QeAttributes()))},
+  ojson qe = {{"id", "TD_QE"},
+              {"version", 2},
+              {"issueDate", issue_s},
+              {"nextUpdate", next_s},
+              {"tcbEvaluationDataNumber", 17},
+              {"miscselect", "00000000"},
+              {"miscselectMask", "FFFFFFFF"},
+              {"attributes", Upper(HexEncode(QeAttributes()))},
               {"attributesMask", "FBFFFFFFFFFFFFFF0000000000000000"},
-              {"mrsigner", Upper(HexEncode(QeMrsigner()))}, {"isvprodid", kQeProdId},
+              {"mrsigner", Upper(HexEncode(QeMrsigner()))},
+              {"isvprodid", kQeProdId},
               {"tcbLevels", ojson::array({{{"tcb", {{"isvsvn", kQeSvn}}},
                                            {"tcbDate", "2024-03-13T00:00:00Z"},
                                            {"tcbStatus", "UpToDate"}}})}};

@@ -21,9 +21,9 @@
 namespace cvm::tdx {
 
 struct SimQuoteOptions {
-  int version = 4;                // 4, or 5 with a TD 1.5 body (type 3)
-  Bytes report_data;              // up to 64 bytes, zero-padded; empty: zeros
-  std::optional<Bytes> mrtd;      // 48; default SHA-384("cvm-agent simulated TD")
+  int version = 4;                           // 4, or 5 with a TD 1.5 body (type 3)
+  Bytes report_data;                         // up to 64 bytes, zero-padded; empty: zeros
+  std::optional<Bytes> mrtd;                 // 48; default SHA-384("cvm-agent simulated TD")
   std::array<std::optional<Bytes>, 4> rtmr;  // 48 each; default zeros
   uint64_t td_attributes = 1ull << 28;       // SEPT_VE_DISABLE; bit 0 is DEBUG
   uint64_t xfam = 0x00000000000642e7;

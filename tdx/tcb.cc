@@ -162,8 +162,8 @@ Result<VerifiedCollateral> VerifyCollateral(const Collateral& c,
   CVM_ASSIGN_OR_RETURN(Certificate qe_signer,
                        VerifyIssuerChain(c.qe_identity_issuer_chain, anchors, *root_crl, at,
                                          "collateral: qe identity issuer chain", &this_call));
-  CVM_RETURN_IF_ERROR(VerifyJsonSignature(tcb_signer, c.tcb_info, c.tcb_info_signature,
-                                          "collateral: tcb info"));
+  CVM_RETURN_IF_ERROR(
+      VerifyJsonSignature(tcb_signer, c.tcb_info, c.tcb_info_signature, "collateral: tcb info"));
   CVM_RETURN_IF_ERROR(VerifyJsonSignature(qe_signer, c.qe_identity, c.qe_identity_signature,
                                           "collateral: qe identity"));
   VerifiedCollateral v;

@@ -34,8 +34,8 @@ Result<Bytes> GetTdReport(TdxGuestSys& sys, ByteSpan report_data,
 
 // Extends RTMR `index` (0-3) with a 48-byte SHA-384 digest by writing it to
 // `measurements_dir`/rtmrN:sha384. kNotFound when the kernel has no such interface (before 6.16).
-Status ExtendRtmr(TdxGuestSys& sys, int index, ByteSpan digest,
-                  const std::string& measurements_dir =
-                      "/sys/devices/virtual/misc/tdx_guest/measurements");
+Status ExtendRtmr(
+    TdxGuestSys& sys, int index, ByteSpan digest,
+    const std::string& measurements_dir = "/sys/devices/virtual/misc/tdx_guest/measurements");
 
 }  // namespace cvm::tdx

@@ -77,7 +77,8 @@ std::vector<std::string> QuoteViolations(const Quote& quote, const PckExtensions
               std::find(accepted.begin(), accepted.end(), tcb->status) != accepted.end();
     if (!ok) {
       std::string list;
-      for (TcbStatus s : accepted) list += (list.empty() ? "" : ", ") + std::string(TcbStatusName(s));
+      for (TcbStatus s : accepted)
+        list += (list.empty() ? "" : ", ") + std::string(TcbStatusName(s));
       v.push_back("TCB status " + std::string(TcbStatusName(tcb->status)) +
                   " is not accepted (accepted: " + list + ")");
     }

@@ -71,8 +71,9 @@ Result<VerifiedQuote> VerifyQuote(const Quote& quote, const QuoteVerifyOptions& 
   Bytes expected = h.Finish();
   expected.resize(64, 0);
   if (expected != cd.qe_report.report_data) {
-    return Rejected("tdx quote: qe report data is not SHA-256(attestation key || qe auth data) "
-                    "|| zeros: the attestation key or qe auth data is not the one the QE bound");
+    return Rejected(
+        "tdx quote: qe report data is not SHA-256(attestation key || qe auth data) "
+        "|| zeros: the attestation key or qe auth data is not the one the QE bound");
   }
 
   auto att_key = EcPublicKeyFromXY(Curve::kP256, ByteSpan(quote.attestation_key).first(32),
@@ -84,8 +85,10 @@ Result<VerifiedQuote> VerifyQuote(const Quote& quote, const QuoteVerifyOptions& 
   CVM_RETURN_IF_ERROR(CheckSignatureSize(quote.signature, "quote signature"));
   s = VerifyRawP256(att_key->get(), quote.signed_data, quote.signature);
   if (!s.ok()) {
-    return Rejected("tdx quote: quote signature over header and body does not verify with the "
-                    "attestation key (" + s.message() + ")");
+    return Rejected(
+        "tdx quote: quote signature over header and body does not verify with the "
+        "attestation key (" +
+        s.message() + ")");
   }
 
   auto ext = PckExtensionsOf(v.pck);

@@ -50,7 +50,8 @@ struct QuoteAppraisal {
 //  1. verification (attest.h VerifyQuote): AK signature, structure, extraData == nonce (unless
 //     ignore_nonce), and `pcrs` are exactly the quoted selection and digest to its pcrDigest
 //     (values outside the selection are refused); then the AK public area (the AK, an
-//     attestation key, qualifiedSigner its (qualified) name). kRejected is a reason (not genuine); malformed input the Status;
+//     attestation key, qualifiedSigner its (qualified) name). kRejected is a reason (not genuine);
+//     malformed input the Status;
 //  2. expected PCRs: each inside the selection and equal (every violation a reason);
 //  3. event log: the PCRs it extends inside the selection, then replay == quoted values.
 // Reasons of step 1 leave the verdict not genuine; reasons of steps 2 and 3 are validation

@@ -296,7 +296,8 @@ TEST_CASE("The token signing key loads from PEM and must be P-256") {
   CHECK(LoadTokenSigningKey(pem->chars()).ok());
   auto p384 = GenerateEcKey(Curve::kP384);
   REQUIRE(p384.ok());
-  CHECK(LoadTokenSigningKey(PrivateKeyToPem(p384->get())->chars()).status().code() == Code::kInvalidInput);
+  CHECK(LoadTokenSigningKey(PrivateKeyToPem(p384->get())->chars()).status().code() ==
+        Code::kInvalidInput);
 }
 
 }  // namespace

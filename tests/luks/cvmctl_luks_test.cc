@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "tests/luks/rp_process.h"
 #include "tests/luks/luks_fixture.h"
+#include "tests/luks/rp_process.h"
 
 namespace cvm::luks::testing {
 namespace {

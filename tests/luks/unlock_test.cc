@@ -5,8 +5,8 @@
 #include <string>
 
 #include "luks/token.h"
-#include "tests/luks/rp_process.h"
 #include "tests/luks/luks_fixture.h"
+#include "tests/luks/rp_process.h"
 
 namespace cvm::luks::testing {
 namespace {

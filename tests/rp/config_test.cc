@@ -1,11 +1,12 @@
 // The configuration file, the token key, and `cvm-rp --check-config`.
-#include <catch2/catch.hpp>
+#include "rp/config.h"
 
 #include <sys/stat.h>
 
+#include <catch2/catch.hpp>
+
 #include "common/file_util.h"
 #include "common/keys.h"
-#include "rp/config.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::rp {
@@ -104,8 +105,10 @@ TEST_CASE("The token key is generated with mode 0600 once, then reused", "[rp][c
   auto rsa = GenerateRsaKey(2048);
   REQUIRE(rsa.ok());
   REQUIRE(WriteFileAtomic(dir.File("rsa.key"), PrivateKeyToPem(rsa->get())->view()).ok());
-  CHECK(LoadOrCreateTokenKey(dir.File("rsa.key"), true, &created).status().message().find(
-            "not an EC P-256 key") != std::string::npos);
+  CHECK(LoadOrCreateTokenKey(dir.File("rsa.key"), true, &created)
+            .status()
+            .message()
+            .find("not an EC P-256 key") != std::string::npos);
 }
 
 TEST_CASE("Resources load from the directory tree and inline values", "[rp][config]") {
@@ -115,9 +118,10 @@ TEST_CASE("Resources load from the directory tree and inline values", "[rp][conf
   REQUIRE(WriteFileAtomic(dir.File("res/default/key/disk"), std::string_view("file secret")).ok());
   REQUIRE(WriteFileAtomic(dir.File("res/default/key/.hidden"), std::string_view("no")).ok());
   REQUIRE(::symlink("/etc/passwd", dir.File("res/default/key/link").c_str()) == 0);
-  auto c = ParseConfig("policy: p\ntoken_key: k\nresources:\n  dir: res\n  inline:\n"
-                       "    default/key/inline: {value: inline secret}\n",
-                       dir.File("rp.yaml"));
+  auto c = ParseConfig(
+      "policy: p\ntoken_key: k\nresources:\n  dir: res\n  inline:\n"
+      "    default/key/inline: {value: inline secret}\n",
+      dir.File("rp.yaml"));
   REQUIRE(c.ok());
   auto store = LoadResources(*c);
   REQUIRE(store.ok());

@@ -78,8 +78,7 @@ Result<json> FakeSigner::Verify(std::string_view token, TimePoint now) const {
   json claims = json::parse(bytes->begin(), bytes->end(), nullptr, false);
   if (!claims.is_object()) return InvalidInput("bad payload");
   int64_t exp = claims.value("exp", int64_t{0});
-  int64_t t =
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  int64_t t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   if (t >= exp) return Rejected("token expired");
   return claims;
 }
@@ -94,10 +93,10 @@ json TestJwk() {
 
 std::string AttestBody(const std::string& nonce, json fields, json jwk) {
   fields["nonce"] = nonce;
-  json body = {{"init-data", nullptr},
-               {"runtime-data", {{"nonce", nonce}, {"tee-pubkey", jwk}}},
-               {"tee-evidence",
-                {{"primary_evidence", {{"fake", fields}}}, {"additional_evidence", ""}}}};
+  json body = {
+      {"init-data", nullptr},
+      {"runtime-data", {{"nonce", nonce}, {"tee-pubkey", jwk}}},
+      {"tee-evidence", {{"primary_evidence", {{"fake", fields}}}, {"additional_evidence", ""}}}};
   return body.dump();
 }
 

@@ -11,9 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/clock.h"
 #include "rp/appraisal.h"

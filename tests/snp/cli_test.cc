@@ -359,7 +359,8 @@ TEST_CASE("cvmctl snp fetch-certs needs --product for a version 2 report") {
 namespace cvm::snp {
 namespace {
 
-TEST_CASE("cvmctl verify --product names the product of a version 2 report and refuses a wrong one") {
+TEST_CASE(
+    "cvmctl verify --product names the product of a version 2 report and refuses a wrong one") {
   std::vector<std::string> base = {
       "verify", Vec("milan-v2/report.bin"),  "--cert", Vec("milan-v2/vcek.der"),
       "--cert", Vec("milan-v2/ask_ark.pem"), kAt,      "--allow-debug"};
@@ -396,7 +397,8 @@ TEST_CASE("cvmctl verify --crl rejects a chain whose ASK the ARK has revoked") {
   REQUIRE(good.ok());
   REQUIRE(WriteFileAtomic(dir.File("revoked.crl"), bad->Der()).ok());
   REQUIRE(WriteFileAtomic(dir.File("clean.crl"), good->Der()).ok());
-  std::vector<std::string> base = {"verify", dir.File("report.bin"), "--cert", dir.File("chain.pem"),
+  std::vector<std::string> base = {"verify", dir.File("report.bin"),
+                                   "--cert", dir.File("chain.pem"),
                                    "--root", dir.File("ark.pem")};
   auto clean = base, rev = base;
   clean.insert(clean.end(), {"--crl", dir.File("clean.crl")});

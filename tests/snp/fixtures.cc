@@ -30,8 +30,8 @@ std::vector<Certificate> Concat(std::vector<Certificate> a, const std::vector<Ce
 const SimSnp& MakeSim(Product product, uint32_t version) {
   constexpr int kSimCacheVersion = 1;
   std::string dir = cvm::testing::BinaryDir() + "/tests/snp/sim" +
-                    std::to_string(kSimCacheVersion) + "-" +
-                    std::string(ProductName(product)) + "-v" + std::to_string(version);
+                    std::to_string(kSimCacheVersion) + "-" + std::string(ProductName(product)) +
+                    "-v" + std::to_string(version);
   auto loaded = SimSnp::Load(dir);
   if (!loaded.ok()) {
     SimPlatform p;

@@ -1,7 +1,8 @@
+#include "tdx/ccel.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/file_util.h"
-#include "tdx/ccel.h"
 #include "tdx/quote.h"
 #include "tests/testing/testing.h"
 
@@ -61,8 +62,12 @@ TEST_CASE("A truncated CCEL log is refused as invalid input") {
 TEST_CASE("The CCEL files are read from an ACPI tables directory") {
   testing::TempDir dir;
   REQUIRE(MakeDirs(dir.File("data")).ok());
-  REQUIRE(WriteFileAtomic(dir.File("CCEL"), testing::ReadData("vectors/tdx/gcp-ccel/ccel_table.bin")).ok());
-  REQUIRE(WriteFileAtomic(dir.File("data/CCEL"), testing::ReadData("vectors/tdx/gcp-ccel/ccel_data.bin")).ok());
+  REQUIRE(
+      WriteFileAtomic(dir.File("CCEL"), testing::ReadData("vectors/tdx/gcp-ccel/ccel_table.bin"))
+          .ok());
+  REQUIRE(WriteFileAtomic(dir.File("data/CCEL"),
+                          testing::ReadData("vectors/tdx/gcp-ccel/ccel_data.bin"))
+              .ok());
   auto f = ReadCcel(dir.path());
   REQUIRE(f.ok());
   CHECK(f->table.size() == kCcelTableSize);

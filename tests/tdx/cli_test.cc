@@ -1,9 +1,7 @@
 // cvmctl's TDX verbs, run as a process (exit codes and JSON are the contract).
 #include <catch2/catch.hpp>
-
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
 #include "tests/testing/testing.h"
@@ -105,11 +103,12 @@ TEST_CASE("cvmctl report show prints the documented quote keys") {
   auto r = Ctl({"report", "show", Vec("v5/quote.bin"), "--json"});
   REQUIRE(r.exit_code == 0);
   json j = json::parse(r.out);
-  for (const char* k : {"version", "att_key_type", "tee_type", "qe_svn", "pce_svn", "qe_vendor_id",
-                        "user_data", "tee_tcb_svn", "mrseam", "mrsignerseam", "seam_attributes",
-                        "td_attributes", "xfam", "mrtd", "mrconfigid", "mrowner", "mrownerconfig",
-                        "rtmr0", "rtmr1", "rtmr2", "rtmr3", "report_data", "tee_tcb_svn2",
-                        "mrservicetd", "fmspc"}) {
+  for (const char* k :
+       {"version",         "att_key_type",  "tee_type",     "qe_svn",      "pce_svn",
+        "qe_vendor_id",    "user_data",     "tee_tcb_svn",  "mrseam",      "mrsignerseam",
+        "seam_attributes", "td_attributes", "xfam",         "mrtd",        "mrconfigid",
+        "mrowner",         "mrownerconfig", "rtmr0",        "rtmr1",       "rtmr2",
+        "rtmr3",           "report_data",   "tee_tcb_svn2", "mrservicetd", "fmspc"}) {
     CHECK(j.contains(k));
   }
   CHECK(j["tee"] == "tdx");
@@ -119,7 +118,8 @@ TEST_CASE("cvmctl report show prints the documented quote keys") {
 TEST_CASE("A policy violation makes cvmctl reject the quote listing every violation") {
   testing::TempDir dir;
   REQUIRE(WriteFileAtomic(dir.File("p.yaml"), std::string("tdx:\n  mrtd: ") + std::string(96, '0') +
-                                                   "\n  min_qe_svn: 100\n").ok());
+                                                  "\n  min_qe_svn: 100\n")
+              .ok());
   auto r = Ctl({"verify", Vec("v4-dcap/quote.bin"), "--at", "2025-06-20T00:00:00Z", "--policy",
                 dir.File("p.yaml"), "--no-collateral", "--json"});
   CHECK(r.exit_code == 1);

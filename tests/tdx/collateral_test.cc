@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include "tdx/collateral.h"
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/encoding.h"
-#include "tdx/collateral.h"
 #include "tdx/json_raw.h"
 #include "tdx/tcb.h"
 #include "tdx/verify.h"
@@ -141,9 +141,9 @@ TEST_CASE("The raw text of a missing or scalar member is an error") {
 }
 
 TEST_CASE("TCB status names round-trip") {
-  for (const char* n : {"UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
-                        "ConfigurationAndSWHardeningNeeded", "OutOfDate",
-                        "OutOfDateConfigurationNeeded", "Revoked"}) {
+  for (const char* n :
+       {"UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded",
+        "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked"}) {
     auto s = ParseTcbStatus(n);
     REQUIRE(s.ok());
     CHECK(TcbStatusName(*s) == n);

@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include "tdx/pcs.h"
 
+#include <catch2/catch.hpp>
 #include <map>
 
 #include "common/clock.h"
 #include "common/encoding.h"
-#include "tdx/pcs.h"
 #include "tdx/sim.h"
 #include "tdx/tcb.h"
 
@@ -57,14 +57,17 @@ FakePcs ServeSimCollateral(const std::string& base) {
     return ToBytes(AsBytes("{\"" + std::string(key) + "\": " + text + ", \"signature\":\"" +
                            HexEncode(sig) + "\"}"));
   };
-  pcs.responses[base + "/tdx/certification/v4/tcb?fmspc=" + HexEncode(Sim().pck_extensions().fmspc)] =
-      {200, {{"tcb-info-issuer-chain", PercentEncode(c.tcb_info_issuer_chain)}},
-       signed_body("tcbInfo", c.tcb_info, c.tcb_info_signature)};
-  pcs.responses[base + "/tdx/certification/v4/qe/identity"] =
-      {200, {{"sgx-enclave-identity-issuer-chain", PercentEncode(c.qe_identity_issuer_chain)}},
-       signed_body("enclaveIdentity", c.qe_identity, c.qe_identity_signature)};
-  pcs.responses[base + "/sgx/certification/v4/pckcrl?ca=platform&encoding=der"] =
-      {200, {{"sgx-pck-crl-issuer-chain", PercentEncode(c.pck_crl_issuer_chain)}}, c.pck_crl};
+  pcs.responses[base +
+                "/tdx/certification/v4/tcb?fmspc=" + HexEncode(Sim().pck_extensions().fmspc)] = {
+      200,
+      {{"tcb-info-issuer-chain", PercentEncode(c.tcb_info_issuer_chain)}},
+      signed_body("tcbInfo", c.tcb_info, c.tcb_info_signature)};
+  pcs.responses[base + "/tdx/certification/v4/qe/identity"] = {
+      200,
+      {{"sgx-enclave-identity-issuer-chain", PercentEncode(c.qe_identity_issuer_chain)}},
+      signed_body("enclaveIdentity", c.qe_identity, c.qe_identity_signature)};
+  pcs.responses[base + "/sgx/certification/v4/pckcrl?ca=platform&encoding=der"] = {
+      200, {{"sgx-pck-crl-issuer-chain", PercentEncode(c.pck_crl_issuer_chain)}}, c.pck_crl};
   pcs.responses["http://127.0.0.1:1/root.der"] = {200, {}, c.root_ca_crl};
   return pcs;
 }

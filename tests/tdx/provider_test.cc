@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include "tdx/provider.h"
 
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstring>
 #include <map>
 
-#include "tdx/provider.h"
 #include "tdx/quote.h"
 #include "tdx/report.h"
 #include "tdx/sim.h"

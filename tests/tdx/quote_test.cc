@@ -1,7 +1,8 @@
+#include "tdx/quote.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/encoding.h"
-#include "tdx/quote.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::tdx {

@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "tdx/report.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "common/digest.h"
-#include "tdx/report.h"
 
 namespace cvm::tdx {
 namespace {
@@ -12,10 +12,10 @@ namespace {
 Bytes MakeReport() {
   Bytes r(kTdReportSize, 0);
   r[0] = kReportTypeTdx;
-  for (size_t i = 0; i < 64; ++i) r[128 + i] = static_cast<uint8_t>(i);     // REPORTDATA
-  std::fill(r.begin() + 528, r.begin() + 576, 0xaa);                         // MRTD
-  std::fill(r.begin() + 864, r.begin() + 912, 0xbb);                         // RTMR3
-  r[256 + 8] = 5;                                                            // TEE_TCB_SVN[0]
+  for (size_t i = 0; i < 64; ++i) r[128 + i] = static_cast<uint8_t>(i);  // REPORTDATA
+  std::fill(r.begin() + 528, r.begin() + 576, 0xaa);                     // MRTD
+  std::fill(r.begin() + 864, r.begin() + 912, 0xbb);                     // RTMR3
+  r[256 + 8] = 5;                                                        // TEE_TCB_SVN[0]
   Bytes tcb_hash = Sha384(ByteSpan(r).subspan(256, 239));
   Bytes info_hash = Sha384(ByteSpan(r).subspan(512, 512));
   std::copy(tcb_hash.begin(), tcb_hash.end(), r.begin() + 32);

@@ -1,8 +1,9 @@
+#include "tdx/sim.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/clock.h"
 #include "tdx/collateral.h"
-#include "tdx/sim.h"
 #include "tdx/tcb.h"
 #include "tdx/verify.h"
 #include "tests/testing/testing.h"

@@ -1,11 +1,11 @@
 // TCB level evaluation against Intel's rules (QVL TcbLevelCheck.cpp / TdxModuleCheck.cpp), on
 // the real v4 quote with its real (parsed, then edited) collateral.
-#include <catch2/catch.hpp>
+#include "tdx/tcb.h"
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "tdx/collateral.h"
-#include "tdx/tcb.h"
 #include "tdx/verify.h"
 #include "tests/testing/testing.h"
 

@@ -1,9 +1,10 @@
+#include "tdx/validate.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/encoding.h"
 #include "common/file_util.h"
 #include "tdx/policy.h"
-#include "tdx/validate.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::tdx {

@@ -1,9 +1,10 @@
+#include "tdx/verify.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "tdx/quote.h"
-#include "tdx/verify.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::tdx {
@@ -58,7 +59,8 @@ TEST_CASE("A quote struct with a short signature or key is refused as invalid in
 }
 
 TEST_CASE("The v4 quote's PCK certificate names FMSPC B0C06F000000") {
-  auto v = VerifyBytes(testing::ReadData("vectors/tdx/v4-dcap/quote.bin"), At("2025-06-20T00:00:00Z"));
+  auto v =
+      VerifyBytes(testing::ReadData("vectors/tdx/v4-dcap/quote.bin"), At("2025-06-20T00:00:00Z"));
   REQUIRE(v.ok());
   CHECK(HexEncode(v->pck_extensions.fmspc) == "b0c06f000000");
   CHECK(HexEncode(v->pck_extensions.pce_id) == "0000");
@@ -131,8 +133,9 @@ TEST_CASE("A flipped character in the PCK certificate chain is rejected or refus
 }
 
 TEST_CASE("A quote verified after its PCK certificate expired is rejected") {
-  Status s = VerifyBytes(testing::ReadData("vectors/tdx/v4-dcap/quote.bin"),
-                         At("2040-01-01T00:00:00Z")).status();
+  Status s =
+      VerifyBytes(testing::ReadData("vectors/tdx/v4-dcap/quote.bin"), At("2040-01-01T00:00:00Z"))
+          .status();
   CHECK(s.code() == Code::kRejected);
   CHECK(s.ToString().find("expired") != std::string::npos);
 }

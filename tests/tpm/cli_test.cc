@@ -287,9 +287,13 @@ TEST_CASE("cvmctl verify checks the Azure HCL report, its claims binding and its
 }
 
 TEST_CASE("cvmctl verify --nonce checks the Azure TPM quote's nonce") {
-  std::vector<std::string> base = {Cvmctl(), "verify", Vector("snp/azure-vtpm/hcl-report.bin"),
-                                   "--cert", Vector("snp/azure-vtpm/vcek_ask_ark.pem"),
-                                   "--tpm-quote", Vector("snp/azure-vtpm/tpm-quote-v1.json")};
+  std::vector<std::string> base = {Cvmctl(),
+                                   "verify",
+                                   Vector("snp/azure-vtpm/hcl-report.bin"),
+                                   "--cert",
+                                   Vector("snp/azure-vtpm/vcek_ask_ark.pem"),
+                                   "--tpm-quote",
+                                   Vector("snp/azure-vtpm/tpm-quote-v1.json")};
   auto right = base, wrong = base;
   right.insert(right.end(), {"--nonce", HexEncode(AsBytes("challenge")), "--json"});
   wrong.insert(wrong.end(), {"--nonce", HexEncode(AsBytes("challengf"))});
