@@ -216,6 +216,9 @@ Bytes Crl::Der() const {
 Status VerifyChain(const Certificate& leaf, std::span<const Certificate> intermediates,
                    std::span<const Certificate> anchors, const ChainOptions& options) {
   if (anchors.empty()) return InvalidInput("certificate chain: no trust anchor given");
+  if (options.at == TimePoint{}) {
+    return InvalidInput("certificate chain: no verification time given (ChainOptions::at)");
+  }
   ossl::X509Store store(X509_STORE_new());
   if (!store) return ossl::Error("X509_STORE_new");
   for (const auto& a : anchors) {

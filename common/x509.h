@@ -91,8 +91,9 @@ class Crl {
 };
 
 struct ChainOptions {
-  // The time at which validity periods (and CRL freshness) are evaluated.
-  TimePoint at = std::chrono::system_clock::now();
+  // REQUIRED: the time at which validity periods (and CRL freshness) are evaluated, taken from a
+  // Clock (common/clock.h). No default: VerifyChain refuses the epoch rather than guessing.
+  TimePoint at{};
   // CRLs to check every certificate in the chain against. Empty: no revocation check.
   std::vector<Crl> crls;
   // Accept a chain that ends at an anchor that is not self-signed (e.g. an intermediate that the

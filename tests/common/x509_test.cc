@@ -62,6 +62,15 @@ TEST_CASE("A generated chain verifies to its root at a time inside every validit
   CHECK(p.leaf.SerialHex() == "03");
 }
 
+TEST_CASE("A chain check without a verification time is refused, not evaluated at the epoch") {
+  Pki p = MakePki();
+  ChainOptions o;  // at left unset
+  std::vector<Certificate> mids = {p.mid}, roots = {p.root};
+  Status s = VerifyChain(p.leaf, mids, roots, o);
+  CHECK(s.code() == Code::kInvalidInput);
+  CHECK(s.message().find("no verification time") != std::string::npos);
+}
+
 TEST_CASE("A chain that does not reach the anchor is rejected") {
   Pki p = MakePki();
   Pki other = MakePki();
