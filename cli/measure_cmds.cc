@@ -381,10 +381,11 @@ int PolicyGenerate(Args args) {
   std::string idblock_json, id_digest, author_digest, family_id, image_id, host_data, min_svn,
       min_tcb, vmpl, format = "snp", out;
   ArgParser p("cvmctl policy generate",
-              "(--measurement HEX... | --idblock-json F) [options] [--format snp|trustee|rvps]",
+              "(--measurement HEX... | --idblock-json F) [options] [--format snp|rp|trustee|rvps]",
               "Writes the expected values of an image for a relying party: the SNP policy YAML\n"
-              "that 'cvmctl verify --policy' reads (default), Trustee's reference values\n"
-              "(--format trustee) or the RVPS message that registers them (--format rvps).\n"
+              "that 'cvmctl verify --policy' reads (default), a cvm-rp release policy\n"
+              "(--format rp), Trustee's reference values (--format trustee) or the RVPS message\n"
+              "that registers them (--format rvps).\n"
               "Debug and migration-agent guests are always refused.");
   p.Repeated("measurement", "HEX", "an accepted launch digest (48 bytes; repeatable)",
              &measurements);
@@ -401,7 +402,7 @@ int PolicyGenerate(Args args) {
   p.Option("min-tcb", 0, "LIST",
            "minimum reported TCB: bootloader=N,tee=N,snp=N,microcode=N[,fmc=N]", &min_tcb);
   p.Option("vmpl", 0, "N", "expected VMPL (0-3)", &vmpl);
-  p.Option("format", 0, "F", "snp (YAML, default), trustee or rvps", &format);
+  p.Option("format", 0, "F", "snp (YAML, default), rp (cvm-rp policy), trustee or rvps", &format);
   p.Option("output", 'o', "FILE", "output file (default stdout)", &out);
   if (auto code = p.Parse(args)) return *code;
   snp::ReferenceValues v;
@@ -450,12 +451,17 @@ int PolicyGenerate(Args args) {
     auto y = snp::FormatSnpPolicy(v);
     if (!y.ok()) return Fail(y.status());
     text = *y;
+  } else if (format == "rp") {
+    auto y = snp::FormatRelyingPartyPolicy(
+        v, !idblock_json.empty() && family_id.empty() && image_id.empty());
+    if (!y.ok()) return Fail(y.status());
+    text = *y;
   } else if (format == "trustee" || format == "rvps") {
     auto r = snp::TrusteeReferenceValues(v);
     if (!r.ok()) return Fail(r.status());
     text = (format == "rvps" ? snp::TrusteeRvpsMessage(*r) : *r).dump(2) + "\n";
   } else {
-    return Fail(InvalidInput("--format: '" + format + "' (expected snp, trustee or rvps)"));
+    return Fail(InvalidInput("--format: '" + format + "' (expected snp, rp, trustee or rvps)"));
   }
   Status st = WriteOutput(out, AsBytes(text));
   return st.ok() ? kExitOk : Fail(st);

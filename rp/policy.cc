@@ -67,6 +67,14 @@ PolicyRule ParseRule(const yaml::Reader& r, const YAML::Node& node, const std::s
         [&](const YAML::Node& v, const std::string& k) {
           rule.snp_measurements = r.HexList(v, k, 48);
         }},
+       {"snp_id_key_digests",
+        [&](const YAML::Node& v, const std::string& k) {
+          rule.snp_id_key_digests = r.HexList(v, k, 48);
+        }},
+       {"snp_author_key_digests",
+        [&](const YAML::Node& v, const std::string& k) {
+          rule.snp_author_key_digests = r.HexList(v, k, 48);
+        }},
        {"mrtd",
         [&](const YAML::Node& v, const std::string& k) { rule.mrtd = r.HexList(v, k, 48); }},
        {"host_data",
@@ -249,6 +257,13 @@ std::vector<std::string> EvaluateRule(const PolicyRule& rule, const evidence::Cl
   if (IsSnpKind(c.tee)) {
     if (!rule.snp_measurements.empty() && !Contains(rule.snp_measurements, c.measurement)) {
       v.push_back("measurement " + Shown(c.measurement) + " is not accepted");
+    }
+    if (!rule.snp_id_key_digests.empty() && !Contains(rule.snp_id_key_digests, c.id_key_digest)) {
+      v.push_back("ID key digest " + Shown(c.id_key_digest) + " is not accepted");
+    }
+    if (!rule.snp_author_key_digests.empty() &&
+        !Contains(rule.snp_author_key_digests, c.author_key_digest)) {
+      v.push_back("author key digest " + Shown(c.author_key_digest) + " is not accepted");
     }
     if (!rule.host_data.empty() && !Contains(rule.host_data, c.host_data)) {
       v.push_back("host_data " + Shown(c.host_data) + " is not accepted");

@@ -34,10 +34,12 @@ struct PolicyRule {
   std::vector<Bytes> mrtd;                       // TDX MRTD (48 bytes)
   std::map<uint32_t, std::vector<Bytes>> rtmrs;  // TDX RTMR index 0..3 -> accepted values
   std::map<DigestAlg, std::map<uint32_t, std::vector<Bytes>>> pcrs;  // bank -> index -> values
-  std::vector<Bytes> host_data;             // SNP HOST_DATA (32 bytes), e.g. the init-data digest
-  std::vector<Bytes> mrconfigid;            // TDX MRCONFIGID (48 bytes)
-  std::map<std::string, uint64_t> min_tcb;  // SNP component -> minimum (bootloader, tee, ...)
-  std::optional<uint32_t> min_guest_svn;    // SNP GUEST_SVN
+  std::vector<Bytes> snp_id_key_digests;      // SNP ID_KEY_DIGEST (48 bytes): signed ID blocks
+  std::vector<Bytes> snp_author_key_digests;  // SNP AUTHOR_KEY_DIGEST (48 bytes)
+  std::vector<Bytes> host_data;               // SNP HOST_DATA (32 bytes), e.g. the init-data digest
+  std::vector<Bytes> mrconfigid;              // TDX MRCONFIGID (48 bytes)
+  std::map<std::string, uint64_t> min_tcb;    // SNP component -> minimum (bootloader, tee, ...)
+  std::optional<uint32_t> min_guest_svn;      // SNP GUEST_SVN
   std::optional<std::set<std::string>> tcb_statuses;  // TDX DCAP statuses accepted
   std::optional<std::set<std::string>> advisories;    // TDX advisory IDs tolerated
   bool allow_debug = false;

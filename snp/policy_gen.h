@@ -33,6 +33,15 @@ struct ReferenceValues {
 // The result parses with ParsePolicy to the same expected values.
 Result<std::string> FormatSnpPolicy(const ReferenceValues& values);
 
+// The same expected values as a cvm-rp release policy (docs/relying-party.md): `version: 1` and a
+// `default` rule with tee [snp], snp_measurements, snp_id_key_digests, snp_author_key_digests,
+// host_data, min_tcb (fmc only when non-zero: earlier products report none), min_guest_svn and
+// allow_debug false. cvm-rp has no FAMILY_ID, IMAGE_ID or VMPL keys: kInvalidInput when
+// `values` sets one, unless `covered_by_id_block` (they came from an ID block whose ID key the
+// policy pins, so the key's signature covers them; a comment in the file says so).
+Result<std::string> FormatRelyingPartyPolicy(const ReferenceValues& values,
+                                             bool covered_by_id_block);
+
 // Trustee reference values: a JSON object of reference-value name -> list of accepted values,
 // with the names Trustee's default attestation policy reads (snp_launch_measurement; the TCB
 // components snp_bootloader, snp_tee_svn, snp_snp_svn, snp_microcode) and, for the other fields,

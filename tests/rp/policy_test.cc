@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/encoding.h"
+#include "tests/rp/rp_process.h"
+#include "tests/testing/testing.h"
 
 namespace cvm::rp {
 namespace {
@@ -124,6 +126,65 @@ TEST_CASE("Claims that meet a rule have no violation", "[rp][policy]") {
       "default:\n  tee: snp\n  snp_measurements: [" + kM + "]\n  min_tcb: {snp: 8}\n", "p.yaml");
   REQUIRE(p.ok());
   CHECK(EvaluateRule(*p->default_rule, SnpClaims(), std::chrono::seconds(1)).empty());
+}
+
+TEST_CASE("SNP rules check the ID and author key digests of the launch's ID block",
+          "[rp][policy]") {
+  const std::string id(96, 'b'), author(96, 'c');
+  auto p = ParsePolicy("default:\n  tee: snp\n  snp_id_key_digests: [" + id +
+                           "]\n  snp_author_key_digests: [" + author + "]\n",
+                       "p.yaml");
+  REQUIRE(p.ok());
+  evidence::Claims c = SnpClaims();
+  c.id_key_digest = *HexDecode(id);
+  c.author_key_digest = *HexDecode(author);
+  CHECK(EvaluateRule(*p->default_rule, c, std::chrono::seconds(0)).empty());
+  // Launched without an ID block: both digests are zero.
+  c.id_key_digest = Bytes(48, 0);
+  c.author_key_digest = Bytes(48, 0);
+  auto v = EvaluateRule(*p->default_rule, c, std::chrono::seconds(0));
+  REQUIRE(v.size() == 2);
+  CHECK(v[0].find("ID key digest") != std::string::npos);
+  CHECK(v[1].find("author key digest") != std::string::npos);
+  CHECK(ErrorOf("default: {tee: snp, snp_id_key_digests: [abcd]}\n").find("snp_id_key_digests") !=
+        std::string::npos);
+}
+
+TEST_CASE("cvmctl policy generate --format rp writes a cvm-rp policy for exactly one image",
+          "[rp][policy]") {
+  const std::string id(96, 'b'), host(64, 'd');
+  auto r =
+      cvm::testing::Run({testing::Cvmctl(), "policy", "generate", "--format", "rp", "--measurement",
+                         kM, "--id-key-digest", id, "--host-data", host, "--min-tcb",
+                         "bootloader=3,tee=0,snp=8,microcode=115", "--min-guest-svn", "2"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto p = ParsePolicy(r.out, "generated.yaml");
+  INFO(r.out);
+  REQUIRE(p.ok());
+  evidence::Claims c = SnpClaims();
+  c.id_key_digest = *HexDecode(id);
+  c.host_data = *HexDecode(host);
+  c.guest_svn = 2;
+  CHECK(EvaluateRule(*p->default_rule, c, std::chrono::seconds(0)).empty());
+  evidence::Claims other = c;
+  other.measurement[0] ^= 1;
+  CHECK(EvaluateRule(*p->default_rule, other, std::chrono::seconds(0)).size() == 1);
+  other = c;
+  other.debug = true;
+  CHECK_FALSE(EvaluateRule(*p->default_rule, other, std::chrono::seconds(0)).empty());
+  other = c;
+  other.simulated_root = true;
+  CHECK_FALSE(EvaluateRule(*p->default_rule, other, std::chrono::seconds(0)).empty());
+
+  // FAMILY_ID / IMAGE_ID / VMPL have no cvm-rp key: refused, not dropped.
+  auto family = cvm::testing::Run({testing::Cvmctl(), "policy", "generate", "--format", "rp",
+                                   "--measurement", kM, "--family-id", std::string(32, '1')});
+  CHECK(family.exit_code == 2);
+  CHECK(family.err.find("FAMILY_ID") != std::string::npos);
+  auto vmpl = cvm::testing::Run({testing::Cvmctl(), "policy", "generate", "--format", "rp",
+                                 "--measurement", kM, "--vmpl", "0"});
+  CHECK(vmpl.exit_code == 2);
 }
 
 TEST_CASE("TDX rules check MRTD, RTMRs, MRCONFIGID, TCB status and advisories", "[rp][policy]") {
