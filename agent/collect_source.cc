@@ -6,10 +6,12 @@
 #include <mutex>
 #include <optional>
 
+#include "common/file_util.h"
 #include "common/http.h"
 #include "common/tsm.h"
 #include "evidence/bundle.h"
 #include "evidence/collect.h"
+#include "evidence/init_data.h"
 #include "snp/provider.h"
 #include "snp/sim.h"
 #include "tdx/provider.h"
@@ -91,6 +93,7 @@ struct EvidenceCollector::Impl {
   Bytes sim_measurement;  // empty: the simulator's default
   bool include_tpm = false;
   std::string event_log;
+  std::optional<evidence::InitData> init_data;  // init_data, read and checked at Open
   std::unique_ptr<snp::ReportProvider> snp;
   std::unique_ptr<tdx::QuoteProvider> tdx;
   std::unique_ptr<tpm::Tpm> tpm;
@@ -111,6 +114,15 @@ Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config&
                                                                    const Platform& platform) {
   auto impl = std::make_unique<Impl>();
   impl->kind = platform.kind;
+  if (!config.init_data.empty()) {
+    // Read once: the host gave it at launch and the report commits to it, so it cannot change.
+    auto text = ReadTextFile(config.init_data, evidence::kMaxInitDataBytes);
+    if (!text.ok()) return text.status().WithContext("init_data");
+    if (auto parsed = evidence::ParseInitData(*text); !parsed.ok()) {
+      return parsed.status().WithContext("init_data " + config.init_data);
+    }
+    impl->init_data = evidence::InitData{"toml", std::move(text).value()};
+  }
   switch (platform.kind) {
     case TeeKind::kSimSnp: {
       auto sim = snp::SimSnp::Load(config.sim_state_dir);
@@ -182,6 +194,7 @@ Result<evidence::Bundle> EvidenceCollector::Collect(evidence::CollectRequest req
   }
   request.include_tpm = m.include_tpm && request.nonce.has_value();
   request.event_log_path = m.tpm ? m.event_log : std::string();
+  request.init_data = m.init_data;
   evidence::CollectPlatform platform;
   platform.snp = m.snp.get();
   platform.tdx = m.tdx.get();

@@ -321,30 +321,6 @@ bool IsHex(std::string_view s) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-void ParsePcrs(Parser& p, const YAML::Node& n, const std::string& key, TpmConfig* tpm) {
-  tpm->pcrs.clear();
-  if (!n.IsMap()) return p.Error(n, key, "expected a mapping of bank to PCR list");
-  for (const auto& kv : n) {
-    std::string bank = kv.first.Scalar();
-    std::string k = key + "." + bank;
-    if (bank != "sha1" && bank != "sha256" && bank != "sha384" && bank != "sha512") {
-      p.Error(kv.first, k, "unknown PCR bank (expected sha1, sha256, sha384 or sha512)");
-      continue;
-    }
-    std::vector<uint32_t> indexes;
-    std::set<uint32_t> seen;
-    p.List(kv.second, k, [&](const YAML::Node& item, const std::string& ik) {
-      uint64_t x = 0;
-      if (!p.Unsigned(item, ik, 23, &x)) return;
-      if (!seen.insert(static_cast<uint32_t>(x)).second) return p.Error(item, ik, "listed twice");
-      indexes.push_back(static_cast<uint32_t>(x));
-    });
-    if (kv.second.IsSequence() && kv.second.size() == 0) p.Error(kv.second, k, "empty PCR list");
-    tpm->pcrs.emplace_back(bank, std::move(indexes));
-  }
-  if (n.size() == 0) p.Error(n, key, "no PCR bank selected");
-}
-
 void ParseRelyingParty(Parser& p, const YAML::Node& n, const std::string& key,
                        RelyingPartyConfig* rp) {
   p.Walk(n, key,
@@ -576,6 +552,7 @@ void ParseRoot(Parser& p, const YAML::Node& root, Config* c) {
                      c->sim_measurement = std::move(m).value();
                    }}});
         }},
+       {"init_data", abs(&c->init_data)},
        {"tpm",
         [&](const YAML::Node& v, const std::string& k) {
           p.Walk(v, k,
@@ -598,7 +575,10 @@ void ParseRoot(Parser& p, const YAML::Node& root, Config* c) {
                      p.AbsolutePath(x, xk, &c->tpm.event_log);
                    }},
                   {"pcrs", [&](const YAML::Node& x, const std::string& xk) {
-                     ParsePcrs(p, x, xk, &c->tpm);
+                     // Once a setting; refused rather than ignored, so nobody relies on it.
+                     p.Error(x, xk,
+                             "not configurable: the quote always covers sha256 PCRs 0-23, the "
+                             "PCRs Trustee's tpm evidence carries (remove this key)");
                    }}});
         }},
        {"relying_parties",

@@ -29,9 +29,6 @@ struct TpmConfig {
   // Whether vTPM evidence is added next to bare SNP/TDX evidence (vTPM kinds always use it).
   bool enabled = false;
   std::string tcti = "device:/dev/tpmrm0";
-  // Bank name -> PCR indexes quoted ("sha256": [0..7] by default).
-  std::vector<std::pair<std::string, std::vector<uint32_t>>> pcrs = {
-      {"sha256", {0, 1, 2, 3, 4, 5, 6, 7}}};
   std::string event_log = "/sys/kernel/security/tpm0/binary_bios_measurements";
 };
 
@@ -127,6 +124,9 @@ struct Config {
   // the simulator's default.
   Bytes sim_measurement;
   TpmConfig tpm;
+  // Init-data TOML (evidence/init_data.h) the host launched this VM with; sent with every
+  // attestation, and the report must commit to its digest. Empty: none.
+  std::string init_data;
   std::vector<RelyingPartyConfig> relying_parties;
   TimeoutsConfig timeouts;
   RefreshConfig refresh;

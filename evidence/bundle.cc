@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/encoding.h"
+#include "evidence/init_data.h"
 #include "evidence/json_util.h"
 #include "tpm/pcr.h"
 
@@ -30,7 +31,7 @@ constexpr size_t kMaxCollateral = 1 << 20;
 constexpr size_t kMaxTpmPart = 4 << 10;  // AK, public area, TPMS_ATTEST, signature
 constexpr size_t kMaxLog = 4 << 20;      // TPM event log, CCEL
 constexpr size_t kMaxRuntimeData = 64 << 10;
-constexpr size_t kMaxInitData = 64 << 10;
+constexpr size_t kMaxInitData = kMaxInitDataBytes;
 
 Result<Bytes> Sized(const json& value, std::string_view name, size_t max) {
   CVM_ASSIGN_OR_RETURN(Bytes b, Base64Member(value, name));

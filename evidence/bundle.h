@@ -99,6 +99,8 @@ struct Claims {
   std::map<DigestAlg, std::map<uint32_t, Bytes>> pcrs;  // quoted PCRs (verified)
   std::optional<nlohmann::json> runtime_data;
   std::optional<InitData> init_data;
+  // The init-data's [data] table (name -> text), once its binding verified (init_data.h).
+  std::optional<nlohmann::json> init_data_claims;
   bool simulated_root = false;  // the chain ended in a configured simulated root
   nlohmann::json ToJson() const;
 };

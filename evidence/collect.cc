@@ -6,10 +6,13 @@
 #include "common/file_util.h"
 #include "common/keys.h"
 #include "common/x509.h"
+#include "evidence/init_data.h"
 #include "evidence/kbs.h"
 #include "evidence/trustee.h"
 #include "snp/certs_table.h"
+#include "snp/report.h"
 #include "tdx/ccel.h"
+#include "tdx/quote.h"
 #include "tdx/sim.h"
 #include "tpm/eventlog.h"
 
@@ -105,6 +108,44 @@ Result<Bytes> ImdsTdQuote(HttpClient& imds, ByteSpan td_report) {
   return Base64UrlDecode(j["quote"].get<std::string>()).WithContext("IMDS tdquote: quote");
 }
 
+// What the VM was launched with must be the init-data it sends: a relying party would refuse a
+// bundle whose report commits to another digest, so say so here, naming both.
+Status CheckInitDataLaunch(const Bundle& b, ByteSpan digest) {
+  Bytes have, want;
+  std::string field;
+  switch (b.tee) {
+    case TeeKind::kSnp: {
+      CVM_ASSIGN_OR_RETURN(snp::Report report, snp::ParseReport(b.report));
+      have.assign(report.host_data.begin(), report.host_data.end());
+      want = RegularizeDigest(digest, 32);
+      field = "HOST_DATA";
+      break;
+    }
+    case TeeKind::kTdx: {
+      CVM_ASSIGN_OR_RETURN(tdx::Quote quote, tdx::ParseQuote(b.report));
+      have = quote.body.mrconfigid;
+      want = RegularizeDigest(digest, 48);
+      field = "MRCONFIGID";
+      break;
+    }
+    case TeeKind::kAzSnpVtpm:
+    case TeeKind::kAzTdxVtpm: {
+      if (b.tpm) {
+        if (auto bank = b.tpm->pcrs.find(DigestAlg::kSha256); bank != b.tpm->pcrs.end()) {
+          if (auto v = bank->second.find(8); v != bank->second.end()) have = v->second;
+        }
+      }
+      want = AzureInitDataPcr8(digest);
+      field = "sha256 PCR 8";
+      break;
+    }
+  }
+  if (have == want) return Status::Ok();
+  return Rejected("init-data: this VM was launched with " + field + " " + HexEncode(have) +
+                  ", but the configured init-data gives " + HexEncode(want) +
+                  " (the host launched it with other init-data)");
+}
+
 std::array<uint8_t, 64> ToArray64(ByteSpan b) {
   std::array<uint8_t, 64> a{};
   std::copy(b.begin(), b.end(), a.begin());
@@ -152,7 +193,15 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
   if ((r.include_tpm || azure) && p.tpm == nullptr) {
     return Unavailable("collect: no TPM on this platform");
   }
+  std::optional<ParsedInitData> init;
+  if (r.init_data) {
+    if (r.init_data->format != "toml") {
+      return InvalidInput("init-data: format '" + r.init_data->format + "' (only toml)");
+    }
+    CVM_ASSIGN_OR_RETURN(init, ParseInitData(r.init_data->body));
+  }
   Bundle b;
+  b.init_data = r.init_data;
   switch (r.kind) {
     case CollectKind::kSnp:
     case CollectKind::kSimSnp:
@@ -227,6 +276,10 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
       snp::SimReportRequest req = r.sim_snp_launch.value_or(snp::SimReportRequest{});
       req.report_data = ToArray64(binding);
       req.vmpl = r.vmpl;
+      if (init) {
+        Bytes hd = RegularizeDigest(init->digest, req.host_data.size());
+        std::copy(hd.begin(), hd.end(), req.host_data.begin());
+      }
       CVM_ASSIGN_OR_RETURN(b.report, sim.MakeReport(req));
       b.certs = {sim.vcek().Der(), sim.ask().Der()};
       break;
@@ -246,6 +299,7 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
       tdx::SimQuoteOptions q;
       q.report_data = binding;
       q.mrtd = r.sim_tdx_mrtd;
+      if (init) q.mrconfigid = RegularizeDigest(init->digest, 48);
       CVM_ASSIGN_OR_RETURN(b.report, sim.MakeQuote(q));
       TimePoint now = (p.clock ? *p.clock : SystemClock::Get()).Now();
       CVM_ASSIGN_OR_RETURN(tdx::Collateral c, sim.MakeCollateral(now));
@@ -279,6 +333,7 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
     CVM_ASSIGN_OR_RETURN(tdx::CcelFiles ccel, tdx::ReadCcel(p.acpi_dir).WithContext("ccel"));
     b.ccel = std::move(ccel.log);
   }
+  if (init) CVM_RETURN_IF_ERROR(CheckInitDataLaunch(b, init->digest));
   return b;
 }
 

@@ -43,12 +43,18 @@ struct CollectRequest {
   // bytes (64; Azure 1..64). Exactly one of `nonce` and `report_data_raw` must be set.
   std::optional<Bytes> report_data_raw;
   // The vTPM next to bare SNP/TDX (the Azure kinds always include theirs): a quote over
-  // sha256:0-23 (the PCRs Trustee's tpm evidence carries) with `ak`, carried in the runtime
-  // data's additional-evidence as {"tpm": ...}. Needs runtime-data mode and platform.tpm.
+  // sha256:0-23 with `ak` (Trustee's tpm evidence carries exactly those 24 PCRs, so no other
+  // selection can travel), carried in the runtime data's additional-evidence as {"tpm": ...}.
+  // Needs runtime-data mode and platform.tpm.
   bool include_tpm = false;
   tpm::AkOptions ak;
   // The measured-boot event log to attach to the TPM part; empty: none.
   std::string event_log_path;
+  // Init-data (init_data.h) the host launched this VM with, sent with the evidence. Collect
+  // checks that the report commits to it (HOST_DATA, MRCONFIGID, Azure PCR 8) and fails with
+  // kRejected naming both values when not: a relying party would refuse it. The simulated kinds
+  // launch with it (HOST_DATA / MRCONFIGID = its digest).
+  std::optional<InitData> init_data;
   // SNP: the VMPL to request the report at.
   uint32_t vmpl = 0;
   // Simulated kinds: the simulator's state directory, and (sim-snp) the launch values.

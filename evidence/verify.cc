@@ -2,6 +2,7 @@
 #include "common/encoding.h"
 #include "evidence/appraise.h"
 #include "evidence/bundle.h"
+#include "evidence/init_data.h"
 #include "evidence/kbs.h"
 
 namespace cvm::evidence {
@@ -137,6 +138,51 @@ ordered_json PcrsJson(const std::map<DigestAlg, std::map<uint32_t, Bytes>>& pcrs
   return j;
 }
 
+// The init-data must be what the hardware evidence commits to (init_data.h): its digest in SNP
+// HOST_DATA, TDX MRCONFIGID, or Azure's sha256 PCR 8. Its [data] table becomes a claim.
+void AppraiseInitData(const InitData& init, Appraisal& a) {
+  if (init.format != "toml") {
+    a.reasons.push_back("init-data: format '" + init.format + "' (only toml is defined)");
+    return;
+  }
+  auto parsed = ParseInitData(init.body);
+  if (!parsed.ok()) {
+    a.reasons.push_back(parsed.status().message());
+    return;
+  }
+  const Bytes& d = parsed->digest;
+  const std::string alg(DigestName(parsed->algorithm));
+  switch (a.claims.tee) {
+    case TeeKind::kSnp:
+    case TeeKind::kTdx: {
+      const bool snp = a.claims.tee == TeeKind::kSnp;
+      Bytes want = RegularizeDigest(d, snp ? 32 : 48);
+      if (a.claims.host_data != want) {
+        a.reasons.push_back(std::string("init-data: its ") + alg + " digest " + HexEncode(want) +
+                            " is not the report's " + (snp ? "HOST_DATA " : "MRCONFIGID ") +
+                            HexEncode(a.claims.host_data));
+      }
+      break;
+    }
+    case TeeKind::kAzSnpVtpm:
+    case TeeKind::kAzTdxVtpm: {
+      Bytes want = AzureInitDataPcr8(d);
+      const Bytes* pcr8 = nullptr;
+      if (auto bank = a.claims.pcrs.find(DigestAlg::kSha256); bank != a.claims.pcrs.end()) {
+        if (auto v = bank->second.find(8); v != bank->second.end()) pcr8 = &v->second;
+      }
+      if (pcr8 == nullptr) {
+        a.reasons.push_back("init-data: the quote does not cover sha256 PCR 8, which binds it");
+      } else if (*pcr8 != want) {
+        a.reasons.push_back("init-data: sha256 PCR 8 is " + HexEncode(*pcr8) + ", not " +
+                            HexEncode(want) + " (the init-data's " + alg + " digest extended)");
+      }
+      break;
+    }
+  }
+  a.claims.init_data_claims = std::move(parsed->data);
+}
+
 }  // namespace
 
 json Claims::ToJson() const {
@@ -167,6 +213,7 @@ json Claims::ToJson() const {
   if (!pcrs.empty()) j["pcrs"] = PcrsJson(pcrs);
   if (runtime_data) j["runtime_data"] = ordered_json::parse(runtime_data->dump());
   if (init_data) j["init_data"] = {{"format", init_data->format}, {"body", init_data->body}};
+  if (init_data_claims) j["init_data_claims"] = ordered_json::parse(init_data_claims->dump());
   j["simulated_root"] = simulated_root;
   return json::parse(j.dump());
 }
@@ -224,12 +271,7 @@ Result<BundleVerdict> VerifyBundle(const Bundle& bundle, const BundleVerifyOptio
   if (bundle.tpm && !IsAzure(bundle.tee)) {
     internal::AppraiseTpm(*bundle.tpm, nullptr, e.tpm_nonce, a);
   }
-  if (bundle.init_data) {
-    // The init-data digest is taken with the algorithm its TOML names; this build has no TOML
-    // reader, so it cannot check HOST_DATA / MRCONFIGID against it: refuse rather than pass.
-    a.reasons.push_back(
-        "init-data: its binding to HOST_DATA / MRCONFIGID is not checked by this build");
-  }
+  if (bundle.init_data) AppraiseInitData(*bundle.init_data, a);
   a.claims.runtime_data = bundle.runtime_data;
   a.claims.init_data = bundle.init_data;
 

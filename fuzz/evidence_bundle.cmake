@@ -4,3 +4,6 @@
 cvm_fuzzer(fuzz_evidence_bundle ${CMAKE_CURRENT_LIST_DIR}/evidence_bundle_fuzz.cc cvm::evidence)
 cvm_fuzzer(fuzz_evidence_trustee ${CMAKE_CURRENT_LIST_DIR}/evidence_trustee_fuzz.cc
   cvm::evidence)
+# Seed: config/init-data.example.toml.
+cvm_fuzzer(fuzz_evidence_init_data ${CMAKE_CURRENT_LIST_DIR}/evidence_init_data_fuzz.cc
+  cvm::evidence)

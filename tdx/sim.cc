@@ -9,6 +9,7 @@
 #include "common/file_util.h"
 #include "common/keys.h"
 #include "common/signature.h"
+#include "tdx/report.h"
 
 namespace cvm::tdx {
 namespace {
@@ -216,32 +217,92 @@ Result<SimTdx> SimTdx::Load(const std::string& dir) {
   return s;
 }
 
-Result<Bytes> SimTdx::MakeQuote(const SimQuoteOptions& o) const {
+namespace {
+
+// The TD's measurements and the simulated TDX module's identity, as one quote body.
+Result<TdQuoteBody> SimBody(const SimQuoteOptions& o) {
   if (o.version != 4 && o.version != 5) return InvalidInput("sim: quote version must be 4 or 5");
   if (o.report_data.size() > 64) return InvalidInput("sim: report data is longer than 64 bytes");
   TdQuoteBody b;
-  b.tee_tcb_svn = TeeTcbSvn();
+  b.tee_tcb_svn = SimTdx::TeeTcbSvn();
   b.mrseam = Sha384(AsBytes("cvm-agent simulated TDX module"));
   b.mrsignerseam = Bytes(48, 0);  // Intel's TDX module: all zero
   b.seam_attributes = Bytes(8, 0);
   b.td_attributes = Le64(o.td_attributes);
   b.xfam = Le64(o.xfam);
   b.mrtd = o.mrtd.value_or(Sha384(AsBytes("cvm-agent simulated TD")));
-  b.mrconfigid = Bytes(48, 0);
+  b.mrconfigid = o.mrconfigid.value_or(Bytes(48, 0));
   b.mrowner = Bytes(48, 0);
   b.mrownerconfig = Bytes(48, 0);
   for (size_t i = 0; i < 4; ++i) b.rtmr[i] = o.rtmr[i].value_or(Bytes(48, 0));
   b.report_data = Pad(o.report_data, 64);
-  for (const Bytes* f : {&b.mrtd, &b.rtmr[0], &b.rtmr[1], &b.rtmr[2], &b.rtmr[3]}) {
+  for (const Bytes* f : {&b.mrtd, &b.mrconfigid, &b.rtmr[0], &b.rtmr[1], &b.rtmr[2], &b.rtmr[3]}) {
     if (f->size() != 48) return InvalidInput("sim: measurements must be 48 bytes");
   }
   if (o.version == 5) {
-    b.tee_tcb_svn2 = TeeTcbSvn();
+    b.tee_tcb_svn2 = SimTdx::TeeTcbSvn();
     b.mrservicetd = Bytes(48, 0);
   }
+  return b;
+}
 
+}  // namespace
+
+Result<Bytes> SimTdx::MakeQuote(const SimQuoteOptions& o) const {
+  CVM_ASSIGN_OR_RETURN(TdQuoteBody b, SimBody(o));
+  return SignQuote(b, o.version);
+}
+
+Result<Bytes> SimTdx::MakeTdReport(const SimQuoteOptions& o) {
+  CVM_ASSIGN_OR_RETURN(TdQuoteBody b, SimBody(o));
+  Bytes r(kTdReportSize, 0);
+  auto put = [&r](size_t offset, const Bytes& field) {
+    std::copy(field.begin(), field.end(), r.begin() + static_cast<std::ptrdiff_t>(offset));
+  };
+  r[0] = kReportTypeTdx;  // subtype 0, version 0 (TDX 1.0)
+  // TEE_TCB_INFO at 256: valid bits for TEE_TCB_SVN, MRSEAM, MRSIGNERSEAM and ATTRIBUTES.
+  put(256, Bytes{0xff, 0x01, 0, 0, 0, 0, 0, 0});
+  put(256 + 8, b.tee_tcb_svn);
+  put(256 + 24, b.mrseam);
+  put(256 + 72, b.mrsignerseam);
+  put(256 + 120, b.seam_attributes);
+  // TDINFO at 512.
+  put(512, b.td_attributes);
+  put(512 + 8, b.xfam);
+  put(512 + 16, b.mrtd);
+  put(512 + 64, b.mrconfigid);
+  put(512 + 112, b.mrowner);
+  put(512 + 160, b.mrownerconfig);
+  for (size_t i = 0; i < 4; ++i) put(512 + 208 + 48 * i, b.rtmr[i]);
+  // REPORTMACSTRUCT: the two hashes, REPORTDATA; the MAC stays zero (checked only on-platform).
+  put(32, Sha384(ByteSpan(r).subspan(256, 239)));
+  put(80, Sha384(ByteSpan(r).subspan(512, 512)));
+  put(128, b.report_data);
+  return r;
+}
+
+Result<Bytes> SimTdx::QuoteTdReport(ByteSpan td_report) const {
+  CVM_ASSIGN_OR_RETURN(TdReport r, ParseTdReport(td_report));
+  CVM_RETURN_IF_ERROR(CheckTdReportHashes(r));
+  TdQuoteBody b;
+  b.tee_tcb_svn = r.tee_tcb_svn;
+  b.mrseam = r.mrseam;
+  b.mrsignerseam = r.mrsignerseam;
+  b.seam_attributes = r.seam_attributes;
+  b.td_attributes = r.td_attributes;
+  b.xfam = r.xfam;
+  b.mrtd = r.mrtd;
+  b.mrconfigid = r.mrconfigid;
+  b.mrowner = r.mrowner;
+  b.mrownerconfig = r.mrownerconfig;
+  b.rtmr = r.rtmr;
+  b.report_data = r.report_data;
+  return SignQuote(b, 4);
+}
+
+Result<Bytes> SimTdx::SignQuote(const TdQuoteBody& b, int version) const {
   Bytes q;
-  PutLe16(q, static_cast<uint16_t>(o.version));
+  PutLe16(q, static_cast<uint16_t>(version));
   PutLe16(q, kAttKeyTypeEcdsaP256);
   PutLe32(q, kTeeTypeTdx);
   PutLe16(q, 0);  // reserved (PCE SVN in go-tdx-guest's naming)
@@ -250,7 +311,7 @@ Result<Bytes> SimTdx::MakeQuote(const SimQuoteOptions& o) const {
   Put(q, vendor);
   Put(q, Bytes(20, 0));
   Bytes body = EncodeBody(b);
-  if (o.version == 5) {
+  if (version == 5) {
     PutLe16(q, kBodyTypeTd15);
     PutLe32(q, static_cast<uint32_t>(body.size()));
   }

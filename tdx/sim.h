@@ -24,6 +24,7 @@ struct SimQuoteOptions {
   int version = 4;                           // 4, or 5 with a TD 1.5 body (type 3)
   Bytes report_data;                         // up to 64 bytes, zero-padded; empty: zeros
   std::optional<Bytes> mrtd;                 // 48; default SHA-384("cvm-agent simulated TD")
+  std::optional<Bytes> mrconfigid;           // 48 (e.g. an init-data digest); default zeros
   std::array<std::optional<Bytes>, 4> rtmr;  // 48 each; default zeros
   uint64_t td_attributes = 1ull << 28;       // SEPT_VE_DISABLE; bit 0 is DEBUG
   uint64_t xfam = 0x00000000000642e7;
@@ -44,6 +45,14 @@ class SimTdx {
 
   // A signed quote.
   Result<Bytes> MakeQuote(const SimQuoteOptions& options) const;
+  // The TDREPORT (report.h) the simulated TDX module gives a TD with these values: both hashes
+  // right, the MAC zero (a MAC is only ever checked on the platform). What Azure's paravisor puts
+  // in an az-tdx-vtpm HCL report.
+  static Result<Bytes> MakeTdReport(const SimQuoteOptions& options);
+  // What the quoting enclave (Azure IMDS /acc/tdquote) does with a TDREPORT: a signed v4 quote
+  // whose body carries the report's fields. kInvalidInput for a malformed TDREPORT, kRejected
+  // when its hashes do not match.
+  Result<Bytes> QuoteTdReport(ByteSpan td_report) const;
   // Collateral for this platform, current from `now` - 1 hour to `now` + 30 days.
   Result<Collateral> MakeCollateral(TimePoint now) const;
 
@@ -56,6 +65,7 @@ class SimTdx {
 
  private:
   SimTdx() = default;
+  Result<Bytes> SignQuote(const TdQuoteBody& body, int version) const;
   ossl::PKey root_key_, ca_key_, pck_key_, tcb_key_, att_key_;
   std::optional<Certificate> root_, ca_, pck_, tcb_;
   PckExtensions ext_;

@@ -74,7 +74,7 @@ RelyingParty::RelyingParty(const TempDir& dir, RpSetup setup) {
         "version: 1\ndefault:\n  tee: [snp]\n  allow_simulated: true\n"
         "  allow_debug: false\n  max_evidence_age: 5m\n"
         "  snp_measurements: [\"" +
-            setup.measurement + "\"]\n");
+            setup.measurement + "\"]\n" + setup.policy_extra);
   std::string resources;
   for (const auto& [path, value] : setup.resources) {
     resources += "    " + path + ": {value: \"" + value + "\"}\n";
@@ -133,6 +133,7 @@ std::string AgentConfig(const TempDir& dir, const AgentSetup& setup) {
   yaml += "api: {socket: " + dir.File("run/api.sock") +
           (setup.api.empty() ? "" : ", " + setup.api) + "}\n";
   yaml += "paths: {secrets_dir: " + dir.File("secrets") + "}\n";
+  yaml += setup.extra;
   return yaml;
 }
 

@@ -35,7 +35,8 @@ const std::string& SharedSimSnp();
 
 struct RpSetup {
   std::string measurement = kZeroMeasurement;  // the one the policy accepts
-  bool tls = false;                            // HTTPS with a self-signed 127.0.0.1 certificate
+  std::string policy_extra;  // more keys of the policy's default rule, "  key: value\n" each
+  bool tls = false;          // HTTPS with a self-signed 127.0.0.1 certificate
   // Resource path -> value, inline in the relying party's configuration.
   std::vector<std::pair<std::string, std::string>> resources = {{"default/key/app", kSecret}};
 };
@@ -68,6 +69,7 @@ struct AgentSetup {
   std::string resources;
   std::string api_sink;  // e.g. "{uids: [0]}": an api sink on the default resource
   std::string api = "";  // extra keys of the api section, e.g. "tcp_port: 0, read_timeout: 1s"
+  std::string extra;     // more top-level keys, "key: value\n" each
 };
 
 // The daemon's configuration for `dir`: tee sim-snp with the shared simulator, the API socket at

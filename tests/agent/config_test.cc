@@ -149,6 +149,15 @@ TEST_CASE("A simulated launch measurement is 48 bytes of hex") {
             .find("sim.measurement: expected 96 hex digits") != std::string::npos);
 }
 
+TEST_CASE("init_data is an absolute path; tpm.pcrs is refused, not ignored") {
+  auto c = ParseConfig("init_data: /run/cvm-agent/init-data.toml\n", "t");
+  REQUIRE(c.ok());
+  CHECK(c->init_data == "/run/cvm-agent/init-data.toml");
+  CHECK(ErrorOf("init_data: init-data.toml\n").find("init_data") != std::string::npos);
+  CHECK(ErrorOf("tpm: {pcrs: {sha256: [0, 7]}}\n").find("tpm.pcrs: not configurable") !=
+        std::string::npos);
+}
+
 TEST_CASE("YAML syntax errors name the line") {
   std::string e = ErrorOf("tee: snp\nresources: [\n");
   CHECK(e.rfind("test.yaml:", 0) == 0);

@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "common/digest.h"
+#include "common/encoding.h"
 #include "common/file_util.h"
 #include "common/http.h"
 #include "tests/agent/agent_fixture.h"
@@ -89,6 +91,45 @@ TEST_CASE("cvm-agentd is denied by a cvm-rp whose policy wants another measureme
         std::string::npos);
   CHECK(agent.Log().find("boot attestation failed") != std::string::npos);
   CHECK(::access(dir.File("secrets/app-key").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("cvm-agentd sends its init-data, and cvm-rp releases only to the pinned init-data") {
+  const std::string init = "version = \"0.1.0\"\nalgorithm = \"sha384\"\n[data]\nx = \"y\"\n";
+  const std::string host_data = HexEncode(ByteSpan(Sha384(AsBytes(init))).first(32));
+  for (bool pinned : {true, false}) {
+    DYNAMIC_SECTION((pinned ? "the policy pins its digest" : "the policy pins another")) {
+      TempDir dir;
+      Write(dir.File("init-data.toml"), init);
+      RpSetup rp_setup;
+      rp_setup.policy_extra =
+          "  host_data: [\"" + (pinned ? host_data : std::string(64, 'e')) + "\"]\n";
+      RelyingParty rp(dir, rp_setup);
+      AgentSetup setup;
+      setup.rp_url = rp.url();
+      setup.rp_token_key = rp.token_key();
+      setup.deadline = "3s";
+      setup.extra = "init_data: " + dir.File("init-data.toml") + "\n";
+      auto started = StartAgent(dir, setup);
+      ChildProcess& agent = *started;
+      const std::string secret_file = dir.File("secrets/app-key");
+      if (pinned) {
+        auto end = std::chrono::steady_clock::now() + 30s;
+        while (::access(secret_file.c_str(), F_OK) != 0 && agent.running() &&
+               std::chrono::steady_clock::now() < end) {
+          agent.Wait(50ms);
+        }
+        INFO("agent log:\n" << agent.Log() << "\nrp log:\n" << rp.Log());
+        CHECK(::access(secret_file.c_str(), F_OK) == 0);
+        CHECK(agent.Stop() == 0);
+      } else {
+        int code = agent.Wait(40s);
+        INFO("agent log:\n" << agent.Log() << "\nrp log:\n" << rp.Log());
+        CHECK(code == 1);
+        CHECK(::access(secret_file.c_str(), F_OK) != 0);
+        CHECK(agent.Log().find("host_data " + host_data + " is not accepted") != std::string::npos);
+      }
+    }
+  }
 }
 
 }  // namespace

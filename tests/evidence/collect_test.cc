@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "common/file_util.h"
 #include "common/tcg_eventlog.h"
+#include "evidence/init_data.h"
 #include "evidence/trustee.h"
 #include "snp/sim.h"
 #include "tdx/sim.h"
@@ -76,6 +77,18 @@ BundleVerifyOptions SnpOptions() {
   o.expected_nonce = kNonce;
   o.expected_tee_pubkey = kKey;
   return o;
+}
+
+// Puts a log's measurements into the fake TPM, so a quote matches the log.
+void ExtendLog(tpm::FakeTpm& fake, const tcg::EventLog& log) {
+  for (const auto& e : log.events) {
+    if (e.type == tcg::kEvNoAction) continue;
+    std::map<DigestAlg, Bytes> d;
+    for (const auto& dg : e.digests) {
+      if (auto alg = tcg::DigestAlgFromTpm(dg.alg_id)) d[*alg] = dg.digest;
+    }
+    REQUIRE(fake.ExtendPcr(e.index, d).ok());
+  }
 }
 
 bool HasReason(const BundleVerdict& v, std::string_view needle) {
@@ -236,18 +249,10 @@ TEST_CASE("Tampering with any part of a collected SNP bundle is rejected") {
 
 TEST_CASE("The TPM event log must replay to the quoted PCRs") {
   tpm::FakeTpm fake;
-  // Put the log's measurements into the fake TPM so the quote matches the log.
   Bytes log = cvm::testing::ReadData("vectors/tpm/rhel8-uefi.bin");
   auto parsed = tcg::ParseEventLog(log);
   REQUIRE(parsed.ok());
-  for (const auto& e : parsed->events) {
-    if (e.type == tcg::kEvNoAction) continue;
-    std::map<DigestAlg, Bytes> d;
-    for (const auto& dg : e.digests) {
-      if (auto alg = tcg::DigestAlgFromTpm(dg.alg_id)) d[*alg] = dg.digest;
-    }
-    REQUIRE(fake.ExtendPcr(e.index, d).ok());
-  }
+  ExtendLog(fake, *parsed);
   cvm::testing::TempDir dir;
   REQUIRE(WriteFileAtomic(dir.File("log.bin"), log).ok());
   CollectPlatform p;
@@ -325,37 +330,51 @@ class FakeImds final : public HttpClient {
   std::string vcek_pem_;
 };
 
-TEST_CASE("Azure SNP evidence collects from the vTPM and IMDS and verifies") {
-  tpm::FakeTpm fake;
+// Gives the fake vTPM Azure's persistent AK and returns the paravisor's runtime claims for this
+// test's runtime data: the AK as HCLAkPub and the runtime-data digest as user data.
+std::string AzureClaims(tpm::FakeTpm& fake) {
   fake.AddPersistentAk(tpm::kAzureAkHandle, tpm::AkAlg::kRsa2048);
   tpm::AkOptions ak_options;
   ak_options.persistent_handle = tpm::kAzureAkHandle;
   auto ak = fake.ReadAk(ak_options);
   REQUIRE(ak.ok());
-  // The paravisor's HCL report for this runtime data: claims with the AK and the user data, and
-  // a simulated SNP report whose REPORT_DATA is SHA-256(claims).
   auto digest = RuntimeDataDigest(DigestAlg::kSha384, kNonce, kKey, "");
   REQUIRE(digest.ok());
-  std::string claims = cvm::testing::HclClaims(ak->key.get(), PadReportData(*digest));
-  Bytes hcl = cvm::testing::MakeHcl(claims);
-  snp::SimReportRequest req;
-  Bytes claims_hash = Sha256(AsBytes(claims));
-  std::copy(claims_hash.begin(), claims_hash.end(), req.report_data.begin());
-  auto report = Snp().sim->MakeReport(req);
-  REQUIRE(report.ok());
-  std::copy(report->begin(), report->end(), hcl.begin() + tpm::kHclHardwareReportOffset);
-  REQUIRE(fake.NvWrite(tpm::kHclReportNvIndex, hcl).ok());
+  return cvm::testing::HclClaims(ak->key.get(), PadReportData(*digest));
+}
 
-  FakeImds imds(Snp().sim->vcek().Pem());
+// An Azure SNP VM: the paravisor's HCL report for this test's runtime data (claims with the AK
+// and the user data, and a simulated SNP report whose REPORT_DATA is SHA-256(claims)) in the fake
+// vTPM's NV index, and IMDS serving the VCEK.
+struct AzureSnpVm {
+  tpm::FakeTpm fake;
+  FakeImds imds{Snp().sim->vcek().Pem()};
   CollectPlatform p;
-  p.tpm = &fake;
-  p.imds = &imds;
-  p.hcl.delay = std::chrono::milliseconds(0);
-  p.hcl.sleep = [](std::chrono::milliseconds) {};
   CollectRequest r;
-  r.kind = CollectKind::kAzSnpVtpm;
-  r.nonce = kNonce;
-  r.tee_pubkey = kKey;
+  AzureSnpVm() {
+    std::string claims = AzureClaims(fake);
+    Bytes hcl = cvm::testing::MakeHcl(claims);
+    snp::SimReportRequest req;
+    Bytes claims_hash = Sha256(AsBytes(claims));
+    std::copy(claims_hash.begin(), claims_hash.end(), req.report_data.begin());
+    auto report = Snp().sim->MakeReport(req);
+    REQUIRE(report.ok());
+    std::copy(report->begin(), report->end(), hcl.begin() + tpm::kHclHardwareReportOffset);
+    REQUIRE(fake.NvWrite(tpm::kHclReportNvIndex, hcl).ok());
+    p.tpm = &fake;
+    p.imds = &imds;
+    p.hcl.delay = std::chrono::milliseconds(0);
+    p.hcl.sleep = [](std::chrono::milliseconds) {};
+    r.kind = CollectKind::kAzSnpVtpm;
+    r.nonce = kNonce;
+    r.tee_pubkey = kKey;
+  }
+};
+
+TEST_CASE("Azure SNP evidence collects from the vTPM and IMDS and verifies") {
+  AzureSnpVm vm;
+  auto& r = vm.r;
+  auto& p = vm.p;
   auto b = Collect(r, p);
   REQUIRE(b.ok());
   CHECK(b->tee == TeeKind::kAzSnpVtpm);
@@ -381,6 +400,216 @@ TEST_CASE("Azure SNP evidence collects from the vTPM and IMDS and verifies") {
   auto rv = Verify(other, o);
   CHECK(HasReason(rv, "qualifying data"));
   CHECK(HasReason(rv, "user-data"));
+}
+
+// Azure IMDS /acc/tdquote: the simulated quoting enclave quotes the TDREPORT it is given.
+class FakeTdQuoteImds final : public HttpClient {
+ public:
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    HttpResponse r;
+    if (request.url != kImdsTdQuoteUrl || request.method != "POST") {
+      r.status = 404;
+      return r;
+    }
+    json body = json::parse(request.body.begin(), request.body.end());
+    CVM_ASSIGN_OR_RETURN(Bytes report, Base64UrlDecode(body.at("report").get<std::string>()));
+    CVM_ASSIGN_OR_RETURN(Bytes quote, Tdx().sim->QuoteTdReport(report));
+    r.status = 200;
+    std::string out = json{{"quote", Base64UrlEncode(quote)}}.dump();
+    r.body.assign(out.begin(), out.end());
+    return r;
+  }
+};
+
+TEST_CASE("Azure TDX evidence collects from the vTPM and IMDS and verifies") {
+  tpm::FakeTpm fake;
+  // The paravisor's HCL report: the claims in a TDREPORT whose REPORTDATA is SHA-256(claims).
+  std::string claims = AzureClaims(fake);
+  tdx::SimQuoteOptions td;
+  td.report_data = Sha256(AsBytes(claims));
+  auto td_report = tdx::SimTdx::MakeTdReport(td);
+  REQUIRE(td_report.ok());
+  REQUIRE(fake.NvWrite(tpm::kHclReportNvIndex, cvm::testing::MakeTdxHcl(claims, *td_report)).ok());
+
+  FakeTdQuoteImds imds;
+  CollectPlatform p;
+  p.tpm = &fake;
+  p.imds = &imds;
+  p.hcl.delay = std::chrono::milliseconds(0);
+  p.hcl.sleep = [](std::chrono::milliseconds) {};
+  CollectRequest r;
+  r.kind = CollectKind::kAzTdxVtpm;
+  r.nonce = kNonce;
+  r.tee_pubkey = kKey;
+  auto b = Collect(r, p);
+  REQUIRE(b.ok());
+  CHECK(b->tee == TeeKind::kAzTdxVtpm);
+  REQUIRE_FALSE(b->td_quote.empty());
+
+  BundleVerifyOptions o;
+  o.at = std::chrono::system_clock::now();
+  o.tdx_roots = {Tdx().sim->root()};
+  o.expected_nonce = kNonce;
+  o.expected_tee_pubkey = kKey;
+  auto collateral = Tdx().sim->MakeCollateral(o.at);
+  REQUIRE(collateral.ok());
+  o.collateral = tdx::EncodeCollateral(*collateral);
+  auto v = Verify(*b, o);
+  INFO(Reasons(v));
+  CHECK(v.verified);
+  CHECK(v.claims.tee == TeeKind::kAzTdxVtpm);
+  CHECK(v.claims.measurement == Sha384(AsBytes("cvm-agent simulated TD")));
+  CHECK(v.claims.pcrs.at(DigestAlg::kSha256).size() == 24);
+
+  // The same bundle as Trustee evidence (version 2) and back.
+  auto t = ToTrusteeEvidence(*b);
+  REQUIRE(t.ok());
+  auto back = FromTrusteeEvidence(TeeKind::kAzTdxVtpm, t->primary, t->additional,
+                                  DigestAlg::kSha384, kNonce, kKey);
+  REQUIRE(back.ok());
+  CHECK(Verify(*back, o).verified);
+
+  // A genuine quote of another TD does not vouch for this HCL report.
+  tdx::SimQuoteOptions other = td;
+  other.rtmr[3] = Bytes(48, 0x33);
+  Bundle swapped = *b;
+  swapped.td_quote = *Tdx().sim->MakeQuote(other);
+  CHECK(HasReason(Verify(swapped, o), "the TD quote's RTMR3 differs from the TDREPORT's"));
+  // A replayed nonce fails the vTPM quote and the HCL user data, as for SNP.
+  auto replay = o;
+  replay.expected_nonce = "replayed";
+  Bundle replayed = *b;
+  (*replayed.runtime_data)["nonce"] = "replayed";
+  auto rv = Verify(replayed, replay);
+  CHECK(HasReason(rv, "qualifying data"));
+  CHECK(HasReason(rv, "user-data"));
+}
+
+constexpr char kInitData[] = R"(version = "0.1.0"
+algorithm = "sha384"
+[data]
+"aa.toml" = """
+[token_configs.kbs]
+url = "https://kbs.example:8080"
+"""
+"policy.rego" = "package agent_policy"
+)";
+
+// A VM whose firmware launched it with HOST_DATA = `host_data` (the host's choice), backed by the
+// simulator, as the real SNP provider behaves.
+class LaunchedSnp final : public snp::ReportProvider {
+ public:
+  explicit LaunchedSnp(Bytes host_data) : host_data_(std::move(host_data)) {}
+  std::string_view Name() const override { return "launched simulator"; }
+  Result<snp::SnpEvidence> GetReport(const std::array<uint8_t, 64>& report_data,
+                                     uint32_t vmpl) override {
+    snp::SimReportRequest req;
+    req.report_data = report_data;
+    req.vmpl = vmpl;
+    std::copy(host_data_.begin(), host_data_.end(), req.host_data.begin());
+    CVM_ASSIGN_OR_RETURN(Bytes report, Snp().sim->MakeReport(req));
+    snp::SnpEvidence e;
+    e.report = std::move(report);
+    return e;
+  }
+
+ private:
+  Bytes host_data_;
+};
+
+TEST_CASE("Init-data sent with SNP evidence is bound by HOST_DATA and its data become claims") {
+  CollectPlatform p;
+  CollectRequest r = SnpRequest(false);
+  r.init_data = InitData{"toml", kInitData};
+  auto b = Collect(r, p);
+  REQUIRE(b.ok());
+  REQUIRE(b->init_data.has_value());
+  auto v = Verify(*b, SnpOptions());
+  INFO(Reasons(v));
+  CHECK(v.verified);
+  Bytes digest = Sha384(AsBytes(kInitData));
+  CHECK(v.claims.host_data == Bytes(digest.begin(), digest.begin() + 32));
+  REQUIRE(v.claims.init_data_claims.has_value());
+  CHECK(v.claims.init_data_claims->at("policy.rego") == "package agent_policy");
+  CHECK(v.claims.ToJson().contains("init_data_claims"));
+
+  // Other init-data than the VM was launched with: the relying party refuses it.
+  Bundle other = *b;
+  other.init_data->body += "# changed\n";
+  auto ov = Verify(other, SnpOptions());
+  CHECK_FALSE(ov.verified);
+  CHECK(HasReason(ov, "is not the report's HOST_DATA"));
+  // Init-data that is not TOML, or not in the toml format, is a reason too.
+  other.init_data->body = "version = ";
+  CHECK(HasReason(Verify(other, SnpOptions()), "init-data: not TOML"));
+  other.init_data = InitData{"json", "{}"};
+  CHECK(HasReason(Verify(other, SnpOptions()), "only toml"));
+}
+
+TEST_CASE("Collect refuses init-data that the VM was not launched with, naming both digests") {
+  LaunchedSnp launched(Bytes(32, 0xab));
+  CollectPlatform p;
+  p.snp = &launched;
+  CollectRequest r = SnpRequest(false);
+  r.kind = CollectKind::kSnp;
+  r.init_data = InitData{"toml", kInitData};
+  auto b = Collect(r, p);
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.status().code() == Code::kRejected);
+  CHECK(b.status().message().find("HOST_DATA " + HexEncode(Bytes(32, 0xab))) != std::string::npos);
+  CHECK(b.status().message().find(HexEncode(RegularizeDigest(Sha384(AsBytes(kInitData)), 32))) !=
+        std::string::npos);
+}
+
+TEST_CASE("Init-data sent with TDX evidence is bound by MRCONFIGID") {
+  CollectRequest r;
+  r.kind = CollectKind::kSimTdx;
+  r.sim_dir = Tdx().dir.path();
+  r.nonce = kNonce;
+  r.tee_pubkey = kKey;
+  r.init_data = InitData{"toml", kInitData};
+  CollectPlatform p;
+  auto b = Collect(r, p);
+  REQUIRE(b.ok());
+  BundleVerifyOptions o;
+  o.at = std::chrono::system_clock::now();
+  o.tdx_roots = {Tdx().sim->root()};
+  o.expected_nonce = kNonce;
+  o.expected_tee_pubkey = kKey;
+  auto v = Verify(*b, o);
+  INFO(Reasons(v));
+  CHECK(v.verified);
+  CHECK(v.claims.host_data == Sha384(AsBytes(kInitData)));
+
+  Bundle other = *b;
+  other.init_data->body = R"(version = "0.1.0"
+algorithm = "sha256"
+)";
+  CHECK(HasReason(Verify(other, o), "is not the report's MRCONFIGID"));
+}
+
+TEST_CASE("Init-data sent with Azure vTPM evidence is bound by sha256 PCR 8") {
+  AzureSnpVm vm;
+  vm.r.init_data = InitData{"toml", kInitData};
+  // Not yet extended into PCR 8: Collect says so before anything is sent.
+  auto refused = Collect(vm.r, vm.p);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message().find("sha256 PCR 8") != std::string::npos);
+
+  Bytes digest = Sha384(AsBytes(kInitData));
+  REQUIRE(vm.fake.ExtendPcr(8, {{DigestAlg::kSha256, Bytes(digest.begin(), digest.begin() + 32)}})
+              .ok());
+  auto b = Collect(vm.r, vm.p);
+  REQUIRE(b.ok());
+  Bundle with_ask = *b;
+  with_ask.certs.push_back(Snp().sim->ask().Der());
+  auto v = Verify(with_ask, SnpOptions());
+  INFO(Reasons(v));
+  CHECK(v.verified);
+  CHECK(v.claims.pcrs.at(DigestAlg::kSha256).at(8) == AzureInitDataPcr8(digest));
+
+  with_ask.init_data->body += "\n";
+  CHECK(HasReason(Verify(with_ask, SnpOptions()), "init-data: sha256 PCR 8"));
 }
 
 TEST_CASE("Collect refuses a request with both or neither of nonce and raw report data") {

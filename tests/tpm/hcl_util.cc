@@ -1,5 +1,6 @@
 #include "tests/tpm/hcl_util.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,15 @@ Bytes MakeHcl(const std::string& claims) {
   StoreLe32(s, kHclIgvmOffset + 12, 1);  // SHA-256
   StoreLe32(s, kHclIgvmOffset + 16, static_cast<uint32_t>(claims.size()));
   std::copy(claims.begin(), claims.end(), b.begin() + kHclClaimsOffset);
+  return b;
+}
+
+Bytes MakeTdxHcl(const std::string& claims, ByteSpan td_report) {
+  Bytes b = MakeHcl(claims);
+  std::span<uint8_t> s(b);
+  std::fill(b.begin() + kHclHardwareReportOffset, b.begin() + kHclIgvmOffset, 0);
+  std::copy(td_report.begin(), td_report.end(), b.begin() + kHclHardwareReportOffset);
+  StoreLe32(s, kHclIgvmOffset + 8, 4);  // TDX
   return b;
 }
 

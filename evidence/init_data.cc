@@ -1,0 +1,80 @@
+// Init-data TOML through toml++ (the only file that includes it).
+#include "evidence/init_data.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+
+namespace cvm::evidence {
+namespace {
+
+std::string Where(const toml::source_region& r) {
+  return "line " + std::to_string(r.begin.line) + ", column " + std::to_string(r.begin.column);
+}
+
+}  // namespace
+
+Result<ParsedInitData> ParseInitData(std::string_view text) {
+  if (text.size() > kMaxInitDataBytes) {
+    return InvalidInput("init-data: " + std::to_string(text.size()) + " bytes, more than the " +
+                        std::to_string(kMaxInitDataBytes) + " accepted");
+  }
+  toml::table root;
+  try {
+    root = toml::parse(text, std::string_view("init-data"));
+  } catch (const toml::parse_error& e) {
+    return InvalidInput("init-data: not TOML: " + std::string(e.description()) + " (" +
+                        Where(e.source()) + ")");
+  }
+
+  ParsedInitData out;
+  const toml::node* version = root.get("version");
+  if (version == nullptr || !version->is_string()) {
+    return InvalidInput("init-data: `version` is missing or not a string");
+  }
+  out.version = version->as_string()->get();
+
+  const toml::node* algorithm = root.get("algorithm");
+  if (algorithm == nullptr || !algorithm->is_string()) {
+    return InvalidInput("init-data: `algorithm` is missing or not a string");
+  }
+  const std::string& alg = algorithm->as_string()->get();
+  if (alg == "sha256") {
+    out.algorithm = DigestAlg::kSha256;
+  } else if (alg == "sha384") {
+    out.algorithm = DigestAlg::kSha384;
+  } else if (alg == "sha512") {
+    out.algorithm = DigestAlg::kSha512;
+  } else {
+    return InvalidInput("init-data: algorithm '" + alg + "' (expected sha256, sha384 or sha512)");
+  }
+
+  if (const toml::node* data = root.get("data"); data != nullptr) {
+    const toml::table* table = data->as_table();
+    if (table == nullptr) return InvalidInput("init-data: `data` is not a table");
+    for (const auto& [key, value] : *table) {
+      if (!value.is_string()) {
+        return InvalidInput("init-data: data." + std::string(key.str()) + " is not a string (" +
+                            Where(value.source()) + ")");
+      }
+      out.data[std::string(key.str())] = value.as_string()->get();
+    }
+  }
+  out.digest = Digest(out.algorithm, AsBytes(text));
+  return out;
+}
+
+Bytes RegularizeDigest(ByteSpan digest, size_t size) {
+  Bytes out(size, 0);
+  std::copy_n(digest.begin(), std::min(size, digest.size()), out.begin());
+  return out;
+}
+
+Bytes AzureInitDataPcr8(ByteSpan digest) {
+  Bytes extend(32, 0);
+  Bytes d = RegularizeDigest(digest, 32);
+  extend.insert(extend.end(), d.begin(), d.end());
+  return Sha256(extend);
+}
+
+}  // namespace cvm::evidence
