@@ -78,14 +78,8 @@ int EventlogReplay(Args args) {
 }  // namespace
 
 int RunEventlog(Args args) {
-  static constexpr const char* kUsage = "Usage: cvmctl eventlog replay FILE [--ccel] [--json]\n";
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? kExitUsage : kExitOk;
-  }
-  if (args[0] == "replay") return EventlogReplay(args.subspan(1));
-  std::fprintf(stderr, "cvmctl: unknown eventlog command '%s'\n%s", args[0].c_str(), kUsage);
-  return kExitUsage;
+  return RunVerbs(args, "eventlog", "Usage: cvmctl eventlog replay FILE [--ccel] [--json]\n",
+                  {{"replay", EventlogReplay}});
 }
 
 }  // namespace cvm::cli

@@ -470,15 +470,11 @@ int PolicyGenerate(Args args) {
 }  // namespace
 
 int RunMeasure(Args args) {
-  if (!args.empty()) {
-    if (args[0] == "snp") return MeasureSnp(args.subspan(1));
-    if (args[0] == "snp-ovmf-hash") return MeasureOvmfHash(args.subspan(1));
-    if (args[0] == "sev") return MeasureSev(args.subspan(1), false);
-    if (args[0] == "sev-es") return MeasureSev(args.subspan(1), true);
-  }
-  bool help = !args.empty() && (args[0] == "--help" || args[0] == "-h");
-  std::fputs(kMeasureUsage, help ? stdout : stderr);
-  return help ? kExitOk : kExitUsage;
+  return RunVerbs(args, "measure", kMeasureUsage,
+                  {{"snp", MeasureSnp},
+                   {"snp-ovmf-hash", MeasureOvmfHash},
+                   {"sev", [](Args a) { return MeasureSev(a, false); }},
+                   {"sev-es", [](Args a) { return MeasureSev(a, true); }}});
 }
 
 int RunIdblock(Args args) {
@@ -564,13 +560,11 @@ int RunIdblock(Args args) {
 }
 
 int RunPolicy(Args args) {
-  if (!args.empty() && args[0] == "generate") return PolicyGenerate(args.subspan(1));
-  bool help = !args.empty() && (args[0] == "--help" || args[0] == "-h");
-  std::fputs(
-      "Usage: cvmctl policy generate (--measurement HEX... | --idblock-json F) [options]\n"
-      "Run 'cvmctl policy generate --help' for the options.\n",
-      help ? stdout : stderr);
-  return help ? kExitOk : kExitUsage;
+  return RunVerbs(args, "policy",
+                  "Usage: cvmctl policy generate (--measurement HEX... | --idblock-json F) "
+                  "[options]\n"
+                  "Run 'cvmctl policy generate --help' for the options.\n",
+                  {{"generate", PolicyGenerate}});
 }
 
 }  // namespace cvm::cli

@@ -367,11 +367,9 @@ int RunSimSnp(std::string_view verb, Args args) {
 }
 
 int RunSnp(Args args) {
-  if (!args.empty() && args[0] == "fetch-certs") return FetchCerts(args.subspan(1));
-  bool help = !args.empty() && (args[0] == "--help" || args[0] == "-h");
-  std::fputs("Usage: cvmctl snp fetch-certs FILE [--out DIR] [--product P] [--offline]\n",
-             help ? stdout : stderr);
-  return help ? kExitOk : kExitUsage;
+  return RunVerbs(args, "snp",
+                  "Usage: cvmctl snp fetch-certs FILE [--out DIR] [--product P] [--offline]\n",
+                  {{"fetch-certs", FetchCerts}});
 }
 
 }  // namespace cvm::cli

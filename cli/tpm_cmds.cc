@@ -277,16 +277,11 @@ int RunTpm(Args args) {
       "       cvmctl tpm pcrs [--pcrs SEL] [--tcti STR]\n"
       "       cvmctl tpm verify DIR --nonce HEX [--eventlog FILE] [--expected-pcrs FILE]\n"
       "       cvmctl tpm hcl-report -o FILE [--user-data HEX] [--tcti STR]   (Azure)\n";
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? kExitUsage : kExitOk;
-  }
-  if (args[0] == "quote") return TpmQuote(args.subspan(1));
-  if (args[0] == "pcrs") return TpmPcrs(args.subspan(1));
-  if (args[0] == "verify") return TpmVerify(args.subspan(1));
-  if (args[0] == "hcl-report") return TpmHclReport(args.subspan(1));
-  std::fprintf(stderr, "cvmctl: unknown tpm command '%s'\n%s", args[0].c_str(), kUsage);
-  return kExitUsage;
+  return RunVerbs(args, "tpm", kUsage,
+                  {{"quote", TpmQuote},
+                   {"pcrs", TpmPcrs},
+                   {"verify", TpmVerify},
+                   {"hcl-report", TpmHclReport}});
 }
 
 }  // namespace cvm::cli
