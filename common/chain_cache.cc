@@ -175,6 +175,15 @@ Result<std::vector<Certificate>> ParseCertificatesCached(ChainCache* cache, Byte
   return certs;
 }
 
+Result<Certificate> CertificateFromDerCached(ChainCache* cache, ByteSpan der) {
+  if (cache == nullptr) return Certificate::FromDer(der);
+  ChainCache::Key key = ChainCache::MemoKey("certificate from DER", der);
+  if (auto found = cache->FindMemo(key)) return *static_cast<const Certificate*>(found.get());
+  CVM_ASSIGN_OR_RETURN(Certificate cert, Certificate::FromDer(der));
+  cache->StoreMemo(key, std::make_shared<const Certificate>(cert));
+  return cert;
+}
+
 Result<ossl::PKey> EcPublicKeyCached(ChainCache* cache, Curve curve, ByteSpan x, ByteSpan y) {
   if (cache == nullptr) return EcPublicKeyFromXY(curve, x, y);
   Hasher h(DigestAlg::kSha256);

@@ -58,6 +58,7 @@ class ChainCache {
                                   std::span<const Certificate> anchors,
                                   const ChainOptions& options);
   friend Result<std::vector<Certificate>> ParseCertificatesCached(ChainCache* cache, ByteSpan data);
+  friend Result<Certificate> CertificateFromDerCached(ChainCache* cache, ByteSpan der);
   friend Result<ossl::PKey> EcPublicKeyCached(ChainCache* cache, Curve curve, ByteSpan x,
                                               ByteSpan y);
   struct Window {
@@ -91,6 +92,11 @@ Status VerifyChainCached(ChainCache* cache, const Certificate& leaf,
 // parsed before; `cache` nullptr: ParseCertificates. Same results and errors as
 // ParseCertificates (errors are not remembered).
 Result<std::vector<Certificate>> ParseCertificatesCached(ChainCache* cache, ByteSpan data);
+
+// Certificate::FromDer (x509.h) of `der`, taken from `cache` when the same bytes were parsed
+// before (a relying party receives the same VCEK in every bundle from a platform); `cache`
+// nullptr: Certificate::FromDer. Same results and errors; errors are not remembered.
+Result<Certificate> CertificateFromDerCached(ChainCache* cache, ByteSpan der);
 
 // EcPublicKeyFromXY (keys.h), taken from `cache` when the same curve and coordinates were decoded
 // (and found on the curve) before: the key is shared (EVP_PKEY is reference-counted and only
