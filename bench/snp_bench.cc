@@ -126,6 +126,24 @@ void BM_SnpFullBound(benchmark::State& state) {
 }
 BENCHMARK(BM_SnpFullBound);
 
+// Not a target: the parsing BM_SnpFullVerify cannot avoid, i.e. the VCEK, ASK and ARK decoded
+// from PEM as it does every call. With OpenSSL 3.0 each certificate's public key goes through
+// an OSSL_DECODER context (about 120 us here), so bound / (bound + this) is the ceiling of
+// snp_full_verify (docs/performance.md).
+void BM_SnpFullParseFloor(benchmark::State& state) {
+  Bytes vcek = testing::ReadData("vectors/snp/genoa-v3/vcek.pem");
+  Bytes ask = testing::ReadData("vectors/snp/genoa-v3/ask.pem");
+  Bytes ark = testing::ReadData("vectors/snp/genoa-v3/ark.pem");
+  for (auto _ : state) {
+    auto a = ParseCertificates(vcek);
+    auto b = ParseCertificates(ask);
+    auto c = ParseCertificates(ark);
+    if (!a.ok() || !b.ok() || !c.ok()) return state.SkipWithError("did not parse");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SnpFullParseFloor);
+
 void BM_SnpParseReport(benchmark::State& state) {
   Bytes report = testing::ReadData("vectors/snp/genoa-v3/report.bin");
   for (auto _ : state) benchmark::DoNotOptimize(snp::ParseReport(report));

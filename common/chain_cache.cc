@@ -50,6 +50,42 @@ uint64_t ChainCache::hits() const {
   return hits_;
 }
 
+uint64_t ChainCache::parse_hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return parse_hits_;
+}
+
+ChainCache::Key ChainCache::MemoKey(std::string_view kind, ByteSpan input) {
+  Hasher h(DigestAlg::kSha256);
+  uint8_t n = static_cast<uint8_t>(std::min<size_t>(kind.size(), 255));
+  h.Update(ByteSpan(&n, 1)).Update(AsBytes(kind.substr(0, n))).Update(input);
+  Key key{};
+  Bytes digest = h.Finish();
+  std::copy_n(digest.begin(), key.size(), key.begin());
+  return key;
+}
+
+std::shared_ptr<const void> ChainCache::FindMemo(const Key& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = memos_.find(key);
+  if (it == memos_.end()) return nullptr;
+  ++parse_hits_;
+  return it->second;
+}
+
+void ChainCache::StoreMemo(const Key& key, std::shared_ptr<const void> value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (capacity_ == 0) return;
+  auto [it, added] = memos_.emplace(key, std::move(value));
+  (void)it;
+  if (!added) return;
+  memos_order_.push_back(key);
+  while (memos_.size() > capacity_) {
+    memos_.erase(memos_order_.front());
+    memos_order_.pop_front();
+  }
+}
+
 bool ChainCache::Hit(const Key& key, TimePoint at) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
@@ -109,6 +145,78 @@ Status VerifyChainCached(ChainCache* cache, const Certificate& leaf,
   }
   if (ok) cache->Remember(key, w);
   return Status::Ok();
+}
+
+Result<std::vector<Certificate>> ParseCertificatesCached(ChainCache* cache, ByteSpan data) {
+  if (cache == nullptr) return ParseCertificates(data);
+  ChainCache::Key key{};
+  Bytes digest = Sha256(data);
+  std::copy_n(digest.begin(), key.size(), key.begin());
+  {
+    std::lock_guard<std::mutex> lock(cache->mu_);
+    auto it = cache->parsed_.find(key);
+    if (it != cache->parsed_.end()) {
+      ++cache->parse_hits_;
+      return it->second;
+    }
+  }
+  CVM_ASSIGN_OR_RETURN(std::vector<Certificate> certs, ParseCertificates(data));
+  std::lock_guard<std::mutex> lock(cache->mu_);
+  if (cache->capacity_ == 0) return certs;
+  auto [it, added] = cache->parsed_.emplace(key, certs);
+  (void)it;
+  if (added) {
+    cache->parsed_order_.push_back(key);
+    while (cache->parsed_.size() > cache->capacity_) {
+      cache->parsed_.erase(cache->parsed_order_.front());
+      cache->parsed_order_.pop_front();
+    }
+  }
+  return certs;
+}
+
+Result<Certificate> CertificateFromDerCached(ChainCache* cache, ByteSpan der) {
+  if (cache == nullptr) return Certificate::FromDer(der);
+  ChainCache::Key key = ChainCache::MemoKey("certificate from DER", der);
+  if (auto found = cache->FindMemo(key)) return *static_cast<const Certificate*>(found.get());
+  CVM_ASSIGN_OR_RETURN(Certificate cert, Certificate::FromDer(der));
+  cache->StoreMemo(key, std::make_shared<const Certificate>(cert));
+  return cert;
+}
+
+Result<ossl::PKey> EcPublicKeyCached(ChainCache* cache, Curve curve, ByteSpan x, ByteSpan y) {
+  if (cache == nullptr) return EcPublicKeyFromXY(curve, x, y);
+  Hasher h(DigestAlg::kSha256);
+  uint8_t tag[2] = {'K', static_cast<uint8_t>(curve)};
+  h.Update(ByteSpan(tag, sizeof(tag))).Update(x).Update(y);
+  ChainCache::Key key{};
+  Bytes digest = h.Finish();
+  std::copy_n(digest.begin(), key.size(), key.begin());
+  auto shared = [](const ossl::PKey& k) {
+    EVP_PKEY_up_ref(k.get());
+    return ossl::PKey(k.get());
+  };
+  {
+    std::lock_guard<std::mutex> lock(cache->mu_);
+    auto it = cache->keys_.find(key);
+    if (it != cache->keys_.end()) {
+      ++cache->parse_hits_;
+      return shared(it->second);
+    }
+  }
+  CVM_ASSIGN_OR_RETURN(ossl::PKey decoded, EcPublicKeyFromXY(curve, x, y));
+  std::lock_guard<std::mutex> lock(cache->mu_);
+  if (cache->capacity_ == 0) return decoded;
+  auto [it, added] = cache->keys_.emplace(key, shared(decoded));
+  (void)it;
+  if (added) {
+    cache->keys_order_.push_back(key);
+    while (cache->keys_.size() > cache->capacity_) {
+      cache->keys_.erase(cache->keys_order_.front());
+      cache->keys_order_.pop_front();
+    }
+  }
+  return decoded;
 }
 
 }  // namespace cvm

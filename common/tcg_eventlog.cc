@@ -1,9 +1,11 @@
 #include "common/tcg_eventlog.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/encoding.h"
+#include "common/ossl.h"
 
 namespace cvm::tcg {
 namespace {
@@ -45,6 +47,7 @@ Result<Event> ReadAgileEvent(ByteReader& r, const std::vector<AlgorithmSize>& al
     return r.Error(At(e.offset) + ": " + std::to_string(count) + " digests but the log declares " +
                    std::to_string(algorithms.size()) + " algorithms");
   }
+  e.digests.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     CVM_ASSIGN_OR_RETURN(uint16_t alg, r.U16("digest algorithm"));
     auto it = std::find_if(algorithms.begin(), algorithms.end(),
@@ -218,6 +221,22 @@ Registers Replay(const EventLog& log, ReplayMode mode) {
     }
     return it->second;
   };
+  // One digest context per algorithm for the whole replay, re-initialised per extension: a log
+  // extends registers hundreds of times, and a fresh context (or one switched between
+  // algorithms, which reallocates its state) costs more than hashing the 40-112 bytes.
+  struct AlgCtx {
+    DigestAlg alg;
+    ossl::MdCtx ctx;
+  };
+  std::vector<AlgCtx> ctxs;
+  auto ctx_for = [&ctxs](DigestAlg alg) -> EVP_MD_CTX* {
+    for (auto& c : ctxs) {
+      if (c.alg == alg) return c.ctx.get();
+    }
+    ctxs.push_back({alg, ossl::MdCtx(EVP_MD_CTX_new())});
+    if (!ctxs.back().ctx) std::abort();  // as in common/digest.cc: allocation failure only
+    return ctxs.back().ctx.get();
+  };
   for (const Event& e : log.events) {
     if (e.type == kEvNoAction) {
       bool locality = mode == ReplayMode::kTpm && e.index == 0 &&
@@ -234,7 +253,15 @@ Registers Replay(const EventLog& log, ReplayMode mode) {
       auto alg = DigestAlgFromTpm(d.alg_id);
       if (!alg) continue;
       Bytes& value = reg(d.alg_id, e.index);
-      value = Hasher(*alg).Update(value).Update(d.digest).Finish();
+      // value = H(value || digest), written in place (value has the digest's size).
+      unsigned int n = 0;
+      EVP_MD_CTX* ctx = ctx_for(*alg);
+      if (EVP_DigestInit_ex2(ctx, EvpMd(*alg), nullptr) != 1 ||
+          EVP_DigestUpdate(ctx, value.data(), value.size()) != 1 ||
+          EVP_DigestUpdate(ctx, d.digest.data(), d.digest.size()) != 1 ||
+          EVP_DigestFinal_ex(ctx, value.data(), &n) != 1 || n != value.size()) {
+        std::abort();
+      }
     }
   }
   return regs;

@@ -1,4 +1,5 @@
 // SNP hardware evidence through snp::Appraise, the one SNP entry every front door uses.
+#include "common/chain_cache.h"
 #include "common/clock.h"
 #include "common/x509.h"
 #include "evidence/appraise.h"
@@ -26,7 +27,7 @@ std::optional<snp::AppraiseOptions> SnpOptions(const std::vector<Bytes>& certs,
                                                std::optional<snp::KdsClient>& kds, Appraisal& a) {
   snp::AppraiseOptions o;
   for (size_t i = 0; i < certs.size(); ++i) {
-    auto c = Certificate::FromDer(certs[i]);
+    auto c = CertificateFromDerCached(options.chain_cache, certs[i]);
     if (!c.ok()) {
       a.reasons.push_back("certs[" + std::to_string(i) + "]: " + c.status().ToString());
       return std::nullopt;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/chain_cache.h"
 #include "common/encoding.h"
 #include "common/x509.h"
 #include "evidence/json_util.h"
@@ -555,7 +556,7 @@ Result<std::optional<TpmEvidence>> ParseAdditional(std::string_view additional) 
   return tpm;
 }
 
-Result<Bundle> PrimaryToBundle(TeeKind tee, const json& primary) {
+Result<Bundle> PrimaryToBundle(TeeKind tee, const json& primary, ChainCache* cache = nullptr) {
   Bundle b;
   b.tee = tee;
   switch (tee) {
@@ -585,7 +586,7 @@ Result<Bundle> PrimaryToBundle(TeeKind tee, const json& primary) {
         if (t != "ARK" && t != "ASK" && t != "VCEK" && t != "VLEK") {
           return InvalidInput(Join(path, "cert_type") + ": unknown type \"" + t + "\"");
         }
-        if (!Certificate::FromDer(der).ok()) {
+        if (!CertificateFromDerCached(cache, der).ok()) {
           return InvalidInput(Join(path, "data") + ": not a DER certificate");
         }
         b.certs.push_back(std::move(der));
@@ -651,9 +652,10 @@ Result<TrusteeEvidence> ToTrusteeEvidence(const Bundle& bundle) {
 }
 
 Result<Bundle> FromTrusteeEvidence(TeeKind tee, const json& primary, std::string_view additional,
-                                   DigestAlg hash, std::string_view nonce, const json& tee_pubkey) {
-  CVM_ASSIGN_OR_RETURN(Bundle b,
-                       PrimaryToBundle(tee, primary).WithContext("tee-evidence.primary_evidence"));
+                                   DigestAlg hash, std::string_view nonce, const json& tee_pubkey,
+                                   ChainCache* cache) {
+  CVM_ASSIGN_OR_RETURN(
+      Bundle b, PrimaryToBundle(tee, primary, cache).WithContext("tee-evidence.primary_evidence"));
   CVM_ASSIGN_OR_RETURN(std::optional<TpmEvidence> tpm, ParseAdditional(additional));
   if (tpm) {
     if (b.tpm) {

@@ -31,9 +31,12 @@ Result<TrusteeEvidence> ToTrusteeEvidence(const Bundle& bundle);
 // Builds a Bundle from what a KBS attestation request carries. The runtime data is taken from
 // the attestation (nonce, tee-pubkey, additional-evidence) with `hash` (the challenge's selected
 // algorithm, sha384 by default). kInvalidInput naming the member on malformed evidence.
+// `cache` (optional, not owned): certificates the evidence carries are parsed through it
+// (common/chain_cache.h), as a relying party that sees the same VCEK again does.
 Result<Bundle> FromTrusteeEvidence(TeeKind tee, const nlohmann::json& primary,
                                    std::string_view additional, DigestAlg hash,
-                                   std::string_view nonce, const nlohmann::json& tee_pubkey);
+                                   std::string_view nonce, const nlohmann::json& tee_pubkey,
+                                   ChainCache* cache = nullptr);
 // The same for evidence read from a file (`cvmctl verify F --tee KIND`): no runtime data is
 // known, so only the hardware evidence is appraised (the verdict says the binding was not
 // checked).

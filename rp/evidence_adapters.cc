@@ -25,7 +25,7 @@ class BundleAppraiser final : public Appraiser {
   Result<Appraisal> Appraise(const AppraisalInput& in) const override {
     Appraisal out;
     auto bundle = evidence::FromTrusteeEvidence(in.tee, in.primary_evidence, in.additional_evidence,
-                                                in.hash, in.nonce, in.tee_pubkey);
+                                                in.hash, in.nonce, in.tee_pubkey, &chain_cache_);
     if (!bundle.ok()) {
       // Malformed evidence is a refusal with a reason, not a failure of the appraiser.
       out.reasons.push_back(bundle.status().ToString());

@@ -3,7 +3,7 @@
 #include <openssl/asn1.h>
 #include <openssl/objects.h>
 
-#include <charconv>
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -36,16 +36,37 @@ Result<Seq> ParseSeq(ByteSpan der, std::string_view what) {
   return seq;
 }
 
-std::string OidText(const ASN1_OBJECT* obj) {
-  char buf[128];
-  int n = OBJ_obj2txt(buf, sizeof(buf), obj, 1);
-  if (n <= 0 || n >= static_cast<int>(sizeof(buf))) return "";
-  return buf;
+// The content bytes of a dotted OID (its DER without tag and length). REQUIRES: a valid OID.
+Bytes EncodedOid(std::string_view dotted) {
+  ossl::Asn1Object obj(OBJ_txt2obj(std::string(dotted).c_str(), 1));
+  if (!obj) std::abort();
+  const unsigned char* d = OBJ_get0_data(obj.get());
+  return Bytes(d, d + OBJ_length(obj.get()));
 }
 
-// One SEQUENCE { OID, value } entry; `value` points into `holder`.
+// The SGX extension's OID arcs (kPrefix) and those of its TCB entries (kPrefix.2), encoded once:
+// entries are matched by their encoded OID, which is cheaper than printing every OID as text.
+const Bytes& SgxPrefix() {
+  static const Bytes kBytes = EncodedOid(kPrefix);
+  return kBytes;
+}
+const Bytes& TcbPrefix() {
+  static const Bytes kBytes = EncodedOid(std::string(kPrefix) + ".2");
+  return kBytes;
+}
+
+// n when `oid` is `prefix`.n for one more arc n below 128 (one encoded byte), otherwise -1.
+int ArcAfter(ByteSpan oid, const Bytes& prefix) {
+  if (oid.size() != prefix.size() + 1 || !std::equal(prefix.begin(), prefix.end(), oid.begin()) ||
+      oid.back() >= 0x80) {
+    return -1;
+  }
+  return oid.back();
+}
+
+// One SEQUENCE { OID, value } entry; `oid` and `value` point into `holder`.
 struct Entry {
-  std::string oid;
+  ByteSpan oid;  // the OID's encoded content bytes
   Seq holder;
   const ASN1_TYPE* value = nullptr;
 };
@@ -64,7 +85,8 @@ Result<Entry> OidValue(const ASN1_TYPE* item) {
   }
   const ASN1_TYPE* oid = sk_ASN1_TYPE_value(e.holder.get(), 0);
   if (oid->type != V_ASN1_OBJECT) return InvalidInput("pck extension: entry without an OID");
-  e.oid = OidText(oid->value.object);
+  const unsigned char* d = OBJ_get0_data(oid->value.object);
+  e.oid = d == nullptr ? ByteSpan() : ByteSpan(d, OBJ_length(oid->value.object));
   e.value = sk_ASN1_TYPE_value(e.holder.get(), 1);
   return e;
 }
@@ -109,13 +131,7 @@ Status ParseTcb(const ASN1_TYPE* v, PckExtensions& out) {
   const std::string prefix = std::string(kPrefix) + ".2.";
   for (int i = 0; i < sk_ASN1_TYPE_num(seq.get()); ++i) {
     CVM_ASSIGN_OR_RETURN(auto entry, OidValue(sk_ASN1_TYPE_value(seq.get(), i)));
-    if (entry.oid.rfind(prefix, 0) != 0) continue;
-    int n = 0;
-    std::string_view digits(entry.oid);
-    digits.remove_prefix(prefix.size());
-    auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-    if (parsed.ec != std::errc()) continue;
-    if (entry.oid.find('.', prefix.size()) != std::string::npos) continue;
+    int n = ArcAfter(entry.oid, TcbPrefix());
     if (n >= 1 && n <= 16) {
       CVM_ASSIGN_OR_RETURN(long svn, Integer(entry.value, 255, "TCB component SVN"));
       out.tcb_comps[static_cast<size_t>(n - 1)] = static_cast<uint8_t>(svn);
@@ -146,19 +162,19 @@ Result<PckExtensions> ParsePckExtensions(ByteSpan der) {
   const std::string prefix = std::string(kPrefix) + ".";
   for (int i = 0; i < sk_ASN1_TYPE_num(seq.get()); ++i) {
     CVM_ASSIGN_OR_RETURN(auto entry, OidValue(sk_ASN1_TYPE_value(seq.get(), i)));
-    const std::string& oid = entry.oid;
-    if (oid == prefix + "1") {
+    int arc = ArcAfter(entry.oid, SgxPrefix());
+    if (arc == 1) {
       CVM_ASSIGN_OR_RETURN(out.ppid, Octets(entry.value, 16, "PPID"));
-    } else if (oid == prefix + "2") {
+    } else if (arc == 2) {
       CVM_RETURN_IF_ERROR(ParseTcb(entry.value, out));
       tcb = true;
-    } else if (oid == prefix + "3") {
+    } else if (arc == 3) {
       CVM_ASSIGN_OR_RETURN(out.pce_id, Octets(entry.value, 2, "PCE-ID"));
       pce = true;
-    } else if (oid == prefix + "4") {
+    } else if (arc == 4) {
       CVM_ASSIGN_OR_RETURN(out.fmspc, Octets(entry.value, 6, "FMSPC"));
       fmspc = true;
-    } else if (oid == prefix + "5") {
+    } else if (arc == 5) {
       CVM_ASSIGN_OR_RETURN(long t, Integer(entry.value, 255, "SGX type"));
       out.sgx_type = static_cast<int>(t);
       type = true;

@@ -1,5 +1,6 @@
 #include "tdx/verify.h"
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -27,11 +28,22 @@ Status VerifyRawP256(const EVP_PKEY* key, ByteSpan data, ByteSpan sig) {
   return VerifyEcdsaRaw(key, DigestAlg::kSha256, data, sig.first(32), sig.subspan(32, 32));
 }
 
+// PckExtensionsOf, remembered in `cache` by the certificate's DER (decoding the SGX extension's
+// two dozen nested entries costs more than looking the result up).
+Result<PckExtensions> PckExtensionsCached(ChainCache* cache, const Certificate& pck) {
+  if (cache == nullptr) return PckExtensionsOf(pck);
+  ChainCache::Key key = ChainCache::MemoKey("tdx pck extensions", pck.Der());
+  if (auto found = cache->FindMemo(key)) return *static_cast<const PckExtensions*>(found.get());
+  CVM_ASSIGN_OR_RETURN(PckExtensions ext, PckExtensionsOf(pck));
+  cache->StoreMemo(key, std::make_shared<const PckExtensions>(ext));
+  return ext;
+}
+
 }  // namespace
 
 Result<VerifiedQuote> VerifyQuote(const Quote& quote, const QuoteVerifyOptions& options) {
   const QeCertificationData& cd = quote.certification;
-  auto certs = ParseCertificates(cd.pck_cert_data);
+  auto certs = ParseCertificatesCached(options.chain_cache, cd.pck_cert_data);
   if (!certs.ok()) return certs.status().WithContext("tdx quote: pck certificate chain");
   if (certs->size() < 2) {
     return InvalidInput("tdx quote: pck certificate chain has " + std::to_string(certs->size()) +
@@ -76,7 +88,8 @@ Result<VerifiedQuote> VerifyQuote(const Quote& quote, const QuoteVerifyOptions& 
         "|| zeros: the attestation key or qe auth data is not the one the QE bound");
   }
 
-  auto att_key = EcPublicKeyFromXY(Curve::kP256, ByteSpan(quote.attestation_key).first(32),
+  auto att_key = EcPublicKeyCached(options.chain_cache, Curve::kP256,
+                                   ByteSpan(quote.attestation_key).first(32),
                                    ByteSpan(quote.attestation_key).subspan(32));
   if (!att_key.ok()) {
     return Rejected("tdx quote: attestation key is not a P-256 point (" +
@@ -91,7 +104,7 @@ Result<VerifiedQuote> VerifyQuote(const Quote& quote, const QuoteVerifyOptions& 
         s.message() + ")");
   }
 
-  auto ext = PckExtensionsOf(v.pck);
+  auto ext = PckExtensionsCached(options.chain_cache, v.pck);
   if (!ext.ok()) return ext.status().WithContext("tdx quote: pck certificate");
   v.pck_extensions = std::move(*ext);
   return v;

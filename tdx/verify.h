@@ -26,7 +26,9 @@ struct QuoteVerifyOptions {
   // revocation check (collateral.h supplies them after verifying them).
   std::vector<Crl> crls;
   // Chains that verified before (common/chain_cache.h), e.g. one per relying-party process.
-  // nullptr: the PCK chain is verified in full every call. Not owned.
+  // It also keeps the parsed PCK chain by the bytes of the certification data and the decoded
+  // attestation key by its coordinates, so a platform's chain and key are decoded once. nullptr:
+  // the PCK chain is parsed and verified in full every call. Not owned.
   ChainCache* chain_cache = nullptr;
 };
 

@@ -54,7 +54,8 @@ def gbench(binary, names, quick):
     {name: {"items_per_second": x, "bytes_per_second": y}} (medians of the repetitions)."""
     args = [
         binary,
-        "--benchmark_filter=^(" + "|".join(names) + ")$",
+        # A benchmark that uses real time is named NAME/real_time.
+        "--benchmark_filter=^(" + "|".join(names) + ")(/real_time)?$",
         "--benchmark_format=json",
         "--benchmark_min_time=" + ("0.05" if quick else "0.5"),
     ]
@@ -382,17 +383,25 @@ def measure(build, quick):
     r["tdx_verify_per_s"] = g["BM_TdxVerifyQuoteCached"]["items_per_second"]
     r["openssl_p256_verify_per_s"] = g["BM_OpensslP256Verify"]["items_per_second"]
     log("SNP: full verification vs its signatures")
-    g = gbench(f"{b}/bench_snp", ["BM_SnpFullVerify", "BM_SnpFullBound"], quick)
+    # Each pair below also measures, in the same process, the work the figure cannot avoid
+    # beyond its limit (a "floor"): it bounds the ratio reachable ("ceiling" in the targets).
+    g = gbench(f"{b}/bench_snp", ["BM_SnpFullVerify", "BM_SnpFullBound", "BM_SnpFullParseFloor"],
+               quick)
     r["snp_full_verify_per_s"] = g["BM_SnpFullVerify"]["items_per_second"]
     r["snp_full_bound_per_s"] = g["BM_SnpFullBound"]["items_per_second"]
+    r["snp_full_parse_floor_per_s"] = g["BM_SnpFullParseFloor"]["items_per_second"]
     log("TDX: full verification vs its signatures")
-    g = gbench(f"{b}/bench_tdx", ["BM_TdxFullVerify", "BM_TdxFullBound"], quick)
+    g = gbench(f"{b}/bench_tdx", ["BM_TdxFullVerify", "BM_TdxFullBound", "BM_TdxFullParseFloor"],
+               quick)
     r["tdx_full_verify_per_s"] = g["BM_TdxFullVerify"]["items_per_second"]
     r["tdx_full_bound_per_s"] = g["BM_TdxFullBound"]["items_per_second"]
+    r["tdx_full_parse_floor_per_s"] = g["BM_TdxFullParseFloor"]["items_per_second"]
     log("Event log replay vs SHA-256")
-    g = gbench(f"{b}/bench_common", ["BM_EventLogParseReplay", "BM_Sha256EventLog"], quick)
+    g = gbench(f"{b}/bench_common",
+               ["BM_EventLogParseReplay", "BM_Sha256EventLog", "BM_EventLogReplayHashFloor"], quick)
     r["eventlog_replay_mb_per_s"] = g["BM_EventLogParseReplay"]["bytes_per_second"] / 1e6
     r["sha256_mb_per_s"] = g["BM_Sha256EventLog"]["bytes_per_second"] / 1e6
+    r["eventlog_hash_floor_mb_per_s"] = g["BM_EventLogReplayHashFloor"]["bytes_per_second"] / 1e6
     for k in list(r):
         r[k] = round(r[k], 1)
 
@@ -414,6 +423,15 @@ def measure(build, quick):
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    # The best ratio reachable when everything but the floor's work cost nothing: for rates of
+    # one item, limit time / (limit time + floor time); for the log, SHA-256 time / floor time.
+    ceilings = {
+        "snp_full_verify": r["snp_full_parse_floor_per_s"] /
+        (r["snp_full_parse_floor_per_s"] + r["snp_full_bound_per_s"]),
+        "tdx_full_verify": r["tdx_full_parse_floor_per_s"] /
+        (r["tdx_full_parse_floor_per_s"] + r["tdx_full_bound_per_s"]),
+        "eventlog_replay": r["eventlog_hash_floor_mb_per_s"] / r["sha256_mb_per_s"],
+    }
     targets = {}
     for name, ours, limit, kind, threshold in TARGETS:
         t = {"value": r[ours], "kind": kind, "threshold": threshold}
@@ -421,6 +439,8 @@ def measure(build, quick):
             t["limit"] = r[limit]
             t["ratio"] = round(r[ours] / r[limit], 3) if r[limit] else 0.0
             t["met"] = t["ratio"] >= threshold
+            if name in ceilings:
+                t["ceiling"] = round(ceilings[name], 3)
         elif kind == "min":
             t["met"] = r[ours] >= threshold
         else:
@@ -449,8 +469,9 @@ def table(r):
     for name, ours, limit, kind, threshold in TARGETS:
         t = r["targets"][name]
         if kind == "ratio":
+            ceiling = f" (ceiling {t['ceiling']:.3f})" if "ceiling" in t else ""
             rows.append((name, f"{ours} = {r[ours]:,}", f"{limit} = {r[limit]:,}",
-                         f"{t['ratio']:.3f} >= {threshold}", "yes" if t["met"] else "NO"))
+                         f"{t['ratio']:.3f} >= {threshold}{ceiling}", "yes" if t["met"] else "NO"))
         else:
             op = ">=" if kind == "min" else "<="
             rows.append((name, f"{ours} = {r[ours]:,}", "-", f"{op} {threshold:,}",

@@ -219,6 +219,65 @@ TEST_CASE("A chain cache keys on the CRLs and honours their update times") {
   CHECK(cache.hits() == 0);
 }
 
+TEST_CASE("A chain cache parses the same certificate bytes once and refuses garbage each time") {
+  Pki p = MakePki();
+  std::string pem = p.leaf.Pem() + p.mid.Pem();
+  ChainCache cache;
+  auto first = ParseCertificatesCached(&cache, AsBytes(pem));
+  auto second = ParseCertificatesCached(&cache, AsBytes(pem));
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  REQUIRE(second->size() == 2);
+  CHECK((*second)[0].Der() == p.leaf.Der());
+  CHECK((*second)[1].Der() == p.mid.Der());
+  CHECK(cache.parse_hits() == 1);
+  Bytes der = p.leaf.Der();
+  REQUIRE(CertificateFromDerCached(&cache, der).ok());
+  auto again = CertificateFromDerCached(&cache, der);
+  REQUIRE(again.ok());
+  CHECK(again->Der() == der);
+  CHECK(cache.parse_hits() == 2);
+  // Errors are the uncached ones and are never remembered.
+  Bytes bad = der;
+  bad.resize(bad.size() / 2);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(CertificateFromDerCached(&cache, bad).status().code() == Code::kInvalidInput);
+    CHECK(ParseCertificatesCached(&cache, AsBytes(std::string("-----BEGIN CERTIFICATE-----\n"
+                                                              "AAAA\n-----END CERTIFICATE-----\n")))
+              .status()
+              .code() == Code::kInvalidInput);
+  }
+  CHECK(cache.parse_hits() == 2);
+  // nullptr: the plain parsers.
+  CHECK(ParseCertificatesCached(nullptr, AsBytes(pem))->size() == 2);
+  CHECK(CertificateFromDerCached(nullptr, der).ok());
+}
+
+TEST_CASE("A chain cache shares decoded EC keys and never remembers a point off the curve") {
+  auto key = GenerateEcKey(Curve::kP256);
+  REQUIRE(key.ok());
+  auto xy = EcPublicKeyXY(key->get());
+  REQUIRE(xy.ok());
+  ByteSpan x = ByteSpan(*xy).first(32), y = ByteSpan(*xy).subspan(32);
+  ChainCache cache;
+  auto a = EcPublicKeyCached(&cache, Curve::kP256, x, y);
+  auto b = EcPublicKeyCached(&cache, Curve::kP256, x, y);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(EVP_PKEY_eq(a->get(), key->get()) == 1);
+  CHECK(EVP_PKEY_eq(b->get(), key->get()) == 1);
+  CHECK(cache.parse_hits() == 1);
+  Bytes off_curve_y(y.begin(), y.end());
+  off_curve_y.back() ^= 1;
+  for (int i = 0; i < 2; ++i) {
+    CHECK(EcPublicKeyCached(&cache, Curve::kP256, x, off_curve_y).status().code() ==
+          Code::kInvalidInput);
+  }
+  CHECK(cache.parse_hits() == 1);
+  // The same coordinates on another curve are another key (and here the wrong size).
+  CHECK_FALSE(EcPublicKeyCached(&cache, Curve::kP384, x, y).ok());
+}
+
 TEST_CASE("Custom extensions are written and read back raw") {
   auto key = GenerateEcKey(Curve::kP384);
   CertSpec s = Spec("ext", false, "2021-01-01T00:00:00Z", "2030-01-01T00:00:00Z");

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/chain_cache.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "tdx/quote.h"
@@ -130,6 +131,42 @@ TEST_CASE("A flipped character in the PCK certificate chain is rejected or refus
     CHECK((s.code() == Code::kRejected || s.code() == Code::kInvalidInput));
     CHECK(s.ToString().find("pck certificate") != std::string::npos);
   }
+}
+
+TEST_CASE("With a chain cache every signature and binding is still checked on every call") {
+  Bytes data = testing::ReadData("vectors/tdx/v4-dcap/quote.bin");
+  ChainCache cache;
+  QuoteVerifyOptions o;
+  o.at = At("2025-06-20T00:00:00Z");
+  o.chain_cache = &cache;
+  auto good = ParseQuote(data);
+  REQUIRE(good.ok());
+  auto first = VerifyQuote(*good, o);
+  REQUIRE(first.ok());
+  // The same platform again: chain, attestation key and PCK extensions come from the cache.
+  auto second = VerifyQuote(*good, o);
+  REQUIRE(second.ok());
+  CHECK(cache.hits() == 1);
+  CHECK(cache.parse_hits() >= 3);
+  CHECK(second->pck_extensions.fmspc == first->pck_extensions.fmspc);
+  CHECK(second->pck_extensions.tcb_comps == first->pck_extensions.tcb_comps);
+  // Quote signature, QE report signature, QE binding: each flip is rejected as without a cache.
+  for (auto [offset, what] : {std::pair{size_t{48 + 136 + 7}, "quote signature"},
+                              std::pair{size_t{636 + 40}, "quote signature"},
+                              std::pair{size_t{770 + 200}, "qe report signature"},
+                              std::pair{size_t{1220 + 3}, "qe auth data"}}) {
+    Bytes copy = data;
+    copy[offset] ^= 0x04;
+    auto q = ParseQuote(copy);
+    REQUIRE(q.ok());
+    Status s = VerifyQuote(*q, o).status();
+    INFO(offset << ": " << s.ToString());
+    CHECK(s.code() == Code::kRejected);
+    CHECK(s.message().find(what) != std::string::npos);
+  }
+  // Once the PCK certificate has expired, the cached chain does not apply.
+  o.at = At("2040-01-01T00:00:00Z");
+  CHECK(VerifyQuote(*good, o).status().code() == Code::kRejected);
 }
 
 TEST_CASE("A quote verified after its PCK certificate expired is rejected") {
