@@ -168,7 +168,35 @@ json Claims::ToJson() const {
   if (runtime_data) j["runtime_data"] = ordered_json::parse(runtime_data->dump());
   if (init_data) j["init_data"] = {{"format", init_data->format}, {"body", init_data->body}};
   j["simulated_root"] = simulated_root;
+  if (!gpus.empty()) {
+    j["gpus"] = ordered_json::array();
+    for (const auto& g : gpus) j["gpus"].push_back(ordered_json::parse(GpuJson(g).dump()));
+  }
   return json::parse(j.dump());
+}
+
+// The claim names follow Trustee's local NVIDIA verifier (docs/tcb_claims.md there): arch, uuid,
+// measurements{index -> hex}, config{driver_version, vbios_version, fwid, ...}.
+json Claims::GpuJson(const GpuClaims& g) {
+  json measurements = json::object();
+  for (const auto& [index, value] : g.measurement_values) {
+    measurements[std::to_string(index)] = HexEncode(value);
+  }
+  return json{{"arch", g.arch},
+              {"uuid", g.uuid},
+              {"hwmodel", g.hwmodel},
+              {"ueid", g.ueid},
+              {"cc_mode", g.cc_mode},
+              {"measurements", measurements},
+              {"rim_measurements", g.measurements},
+              {"rim_mismatched_indices", g.mismatched_indices},
+              {"driver_rim", g.driver_rim},
+              {"vbios_rim", g.vbios_rim},
+              {"config",
+               {{"driver_version", g.driver_version},
+                {"vbios_version", g.vbios_version},
+                {"fwid", g.fwid},
+                {"measurement_count", g.measurement_values.size()}}}};
 }
 
 ordered_json BundleVerdict::ToJson() const {
@@ -224,6 +252,8 @@ Result<BundleVerdict> VerifyBundle(const Bundle& bundle, const BundleVerifyOptio
   if (bundle.tpm && !IsAzure(bundle.tee)) {
     internal::AppraiseTpm(*bundle.tpm, nullptr, e.tpm_nonce, a);
   }
+  // 4. The GPUs of the additional evidence.
+  internal::AppraiseGpus(bundle, options, a);
   if (bundle.init_data) {
     // The init-data digest is taken with the algorithm its TOML names; this build has no TOML
     // reader, so it cannot check HOST_DATA / MRCONFIGID against it: refuse rather than pass.
