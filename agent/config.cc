@@ -37,6 +37,18 @@ const char* TeeSettingName(TeeSetting tee) {
   return "?";
 }
 
+const char* GpuSettingName(GpuSetting gpu) {
+  switch (gpu) {
+    case GpuSetting::kOff:
+      return "off";
+    case GpuSetting::kAuto:
+      return "auto";
+    case GpuSetting::kRequired:
+      return "required";
+  }
+  return "?";
+}
+
 const ResourceConfig* Config::FindResource(std::string_view name) const {
   for (const auto& r : resources) {
     if (r.name == name) return &r;
@@ -600,6 +612,18 @@ void ParseRoot(Parser& p, const YAML::Node& root, Config* c) {
                   {"pcrs", [&](const YAML::Node& x, const std::string& xk) {
                      ParsePcrs(p, x, xk, &c->tpm);
                    }}});
+        }},
+       {"gpu",
+        [&](const YAML::Node& v, const std::string& k) {
+          std::string s;
+          if (!p.String(v, k, &s)) return;
+          for (GpuSetting g : {GpuSetting::kOff, GpuSetting::kAuto, GpuSetting::kRequired}) {
+            if (s == GpuSettingName(g)) {
+              c->gpu = g;
+              return;
+            }
+          }
+          p.Error(v, k, "unknown GPU setting '" + s + "' (expected off, auto or required)");
         }},
        {"relying_parties",
         [&](const YAML::Node& v, const std::string& k) {

@@ -74,7 +74,7 @@ RelyingParty::RelyingParty(const TempDir& dir, RpSetup setup) {
         "version: 1\ndefault:\n  tee: [snp]\n  allow_simulated: true\n"
         "  allow_debug: false\n  max_evidence_age: 5m\n"
         "  snp_measurements: [\"" +
-            setup.measurement + "\"]\n");
+            setup.measurement + "\"]\n" + setup.policy_extra);
   std::string resources;
   for (const auto& [path, value] : setup.resources) {
     resources += "    " + path + ": {value: \"" + value + "\"}\n";
@@ -94,7 +94,7 @@ RelyingParty::RelyingParty(const TempDir& dir, RpSetup setup) {
                                      "session_timeout: 5m\nthreads: 2\naudit_log: audit.log\n"
                                      "diagnostic_header: true\n"
                                      "trust_anchors:\n  snp_roots: [" +
-                                     SharedSimSnp() + "/ark.pem]\n");
+                                     SharedSimSnp() + "/ark.pem]\n" + setup.config_extra);
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{Binary("rp/cvm-rp"), "--config", dir.File("cvm-rp.yaml")},
       dir.File("cvm-rp.log"));
