@@ -8,10 +8,12 @@
 
 #include "common/file_util.h"
 #include "common/http.h"
+#include "common/log.h"
 #include "common/tsm.h"
 #include "evidence/bundle.h"
 #include "evidence/collect.h"
 #include "evidence/init_data.h"
+#include "gpu/nvml.h"
 #include "snp/provider.h"
 #include "snp/sim.h"
 #include "tdx/provider.h"
@@ -102,6 +104,9 @@ struct EvidenceCollector::Impl {
   // The simulator loaded once at Open (its keys in memory, like firmware), not per request.
   std::optional<snp::SimSnp> sim_snp;
   std::optional<tdx::SimTdx> sim_tdx;
+  evidence::GpuMode gpu_mode = evidence::GpuMode::kOff;
+  std::unique_ptr<gpu::GpuProvider> gpu;  // nullptr: no NVML
+  bool gpus_collected = false;            // the last bundle carried GPU evidence
   std::mutex mu;  // one hardware request at a time (the TPM and the guest device need it)
 };
 
@@ -112,7 +117,35 @@ TeeKind EvidenceCollector::kind() const { return impl_->kind; }
 
 Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config& config,
                                                                    const Platform& platform) {
+  return Open(config, platform, nullptr);
+}
+
+Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(
+    const Config& config, const Platform& platform, std::unique_ptr<gpu::GpuProvider> nvml) {
   auto impl = std::make_unique<Impl>();
+  switch (config.gpu) {
+    case GpuSetting::kOff:
+      break;
+    case GpuSetting::kAuto:
+    case GpuSetting::kRequired: {
+      impl->gpu_mode =
+          config.gpu == GpuSetting::kAuto ? evidence::GpuMode::kAuto : evidence::GpuMode::kRequired;
+      if (nvml) {
+        impl->gpu = std::move(nvml);
+        break;
+      }
+      auto opened = gpu::OpenNvml();
+      if (opened.ok()) {
+        impl->gpu = std::move(opened).value();
+      } else if (config.gpu == GpuSetting::kRequired) {
+        return Unavailable("gpu: required, but NVML cannot be used: " + opened.status().ToString());
+      } else {
+        log::Info("gpu: NVIDIA NVML not available: attesting with the CPU evidence alone",
+                  {{"REASON", opened.status().message()}});
+      }
+      break;
+    }
+  }
   impl->kind = platform.kind;
   if (!config.init_data.empty()) {
     // Read once: the host gave it at launch and the report commits to it, so it cannot change.
@@ -204,8 +237,35 @@ Result<evidence::Bundle> EvidenceCollector::Collect(evidence::CollectRequest req
   platform.sim_snp = m.sim_snp ? &*m.sim_snp : nullptr;
   platform.sim_tdx = m.sim_tdx ? &*m.sim_tdx : nullptr;
   platform.timings = timings;
+  // GPUs are bound through runtime data only (raw report data has no room for them).
+  request.gpus = request.nonce ? m.gpu_mode : evidence::GpuMode::kOff;
+  platform.gpu = m.gpu.get();
+  std::vector<std::string> notes;
+  platform.notes = &notes;
   std::lock_guard<std::mutex> lock(m.mu);
-  return evidence::Collect(request, platform);
+  auto bundle = evidence::Collect(request, platform);
+  for (const auto& note : notes) log::Info(note);
+  if (bundle.ok()) {
+    auto nvidia = bundle->runtime_data
+                      ? bundle->runtime_data->value("additional-evidence", std::string())
+                      : std::string();
+    m.gpus_collected = nvidia.find("\"nvidia\"") != std::string::npos;
+  }
+  return bundle;
+}
+
+Status EvidenceCollector::MarkGpusReady() {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (!m.gpus_collected || m.gpu == nullptr) return Status::Ok();
+  CVM_RETURN_IF_ERROR(gpu::MarkGpusReady(*m.gpu).WithContext("gpu ready state"));
+  log::Info("gpu: the relying party accepted the GPU evidence: GPUs marked ready");
+  return Status::Ok();
+}
+
+bool EvidenceCollector::gpus_collected() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->gpus_collected;
 }
 
 std::unique_ptr<EvidenceSource> NewCollectEvidenceSource(

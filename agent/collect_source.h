@@ -17,6 +17,10 @@ struct CollectRequest;
 struct CollectTimings;
 }  // namespace cvm::evidence
 
+namespace cvm::gpu {
+class GpuProvider;
+}  // namespace cvm::gpu
+
 namespace cvm::agent {
 
 class EvidenceCollector {
@@ -25,8 +29,14 @@ class EvidenceCollector {
   // missing or broken one is found at start), snp / tdx open the report/quote provider
   // (configfs-tsm first), the Azure kinds and `tpm.enabled` open the TPM at tpm.tcti, the Azure
   // kinds an IMDS client that never uses a proxy. kUnavailable naming what could not be opened.
+  // GPUs (config.gpu): unless off, NVML is loaded (gpu::OpenNvml) or `nvml` is used when given
+  // (tests: a fake or simulated provider); without NVML, `required` fails the start
+  // (kUnavailable) and `auto` logs that the CPU evidence goes alone.
   static Result<std::shared_ptr<EvidenceCollector>> Open(const Config& config,
                                                          const Platform& platform);
+  static Result<std::shared_ptr<EvidenceCollector>> Open(const Config& config,
+                                                         const Platform& platform,
+                                                         std::unique_ptr<gpu::GpuProvider> nvml);
   ~EvidenceCollector();
   EvidenceCollector(const EvidenceCollector&) = delete;
   EvidenceCollector& operator=(const EvidenceCollector&) = delete;
@@ -38,6 +48,13 @@ class EvidenceCollector {
   // `timings` (optional) is added to: where the time went (evidence::CollectTimings).
   Result<evidence::Bundle> Collect(evidence::CollectRequest request,
                                    evidence::CollectTimings* timings = nullptr);
+
+  // After the relying party accepted evidence carrying GPU evidence: lets the GPUs accept work
+  // (nvmlSystemSetConfComputeGpusReadyState). Ok without doing anything when the last bundle
+  // carried no GPU evidence. NVML's error otherwise (the GPUs then stay not ready).
+  Status MarkGpusReady();
+  // Whether the last bundle carried GPU evidence.
+  bool gpus_collected() const;
 
   // The Trustee TEE kind the relying party is told (sim kinds produce real snp/tdx evidence).
   TeeKind kind() const;

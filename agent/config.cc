@@ -37,6 +37,18 @@ const char* TeeSettingName(TeeSetting tee) {
   return "?";
 }
 
+const char* GpuSettingName(GpuSetting gpu) {
+  switch (gpu) {
+    case GpuSetting::kOff:
+      return "off";
+    case GpuSetting::kAuto:
+      return "auto";
+    case GpuSetting::kRequired:
+      return "required";
+  }
+  return "?";
+}
+
 const ResourceConfig* Config::FindResource(std::string_view name) const {
   for (const auto& r : resources) {
     if (r.name == name) return &r;
@@ -580,6 +592,18 @@ void ParseRoot(Parser& p, const YAML::Node& root, Config* c) {
                              "not configurable: the quote always covers sha256 PCRs 0-23, the "
                              "PCRs Trustee's tpm evidence carries (remove this key)");
                    }}});
+        }},
+       {"gpu",
+        [&](const YAML::Node& v, const std::string& k) {
+          std::string s;
+          if (!p.String(v, k, &s)) return;
+          for (GpuSetting g : {GpuSetting::kOff, GpuSetting::kAuto, GpuSetting::kRequired}) {
+            if (s == GpuSettingName(g)) {
+              c->gpu = g;
+              return;
+            }
+          }
+          p.Error(v, k, "unknown GPU setting '" + s + "' (expected off, auto or required)");
         }},
        {"relying_parties",
         [&](const YAML::Node& v, const std::string& k) {

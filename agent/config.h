@@ -25,6 +25,14 @@ enum class TeeSetting { kAuto, kSnp, kTdx, kAzSnpVtpm, kAzTdxVtpm, kSimSnp, kSim
 // "auto", "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm", "sim-snp", "sim-tdx".
 const char* TeeSettingName(TeeSetting tee);
 
+// NVIDIA confidential GPUs (docs/gpu.md): kOff never looks for GPUs; kAuto adds every GPU's
+// evidence when NVML (libnvidia-ml.so.1) is installed and the GPUs are in CC mode, and otherwise
+// collects the CPU evidence alone with a log line saying why; kRequired refuses to start without
+// NVML and refuses to collect without GPU evidence.
+enum class GpuSetting { kOff, kAuto, kRequired };
+// "off", "auto", "required".
+const char* GpuSettingName(GpuSetting gpu);
+
 struct TpmConfig {
   // Whether vTPM evidence is added next to bare SNP/TDX evidence (vTPM kinds always use it).
   bool enabled = false;
@@ -127,6 +135,7 @@ struct Config {
   // Init-data TOML (evidence/init_data.h) the host launched this VM with; sent with every
   // attestation, and the report must commit to its digest. Empty: none.
   std::string init_data;
+  GpuSetting gpu = GpuSetting::kAuto;
   std::vector<RelyingPartyConfig> relying_parties;
   TimeoutsConfig timeouts;
   RefreshConfig refresh;

@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "common/file_util.h"
 #include "common/keys.h"
+#include "common/log.h"
 #include "common/ossl.h"
 #include "evidence/bundle.h"
 #include "evidence/collect.h"
@@ -148,6 +149,12 @@ class KbsAttester final : public Attester {
       outcome.resources.emplace(path, std::move(secret));
     }
     client.EndSession();
+    // The relying party accepted the evidence: GPUs whose evidence it saw may now take work.
+    // A failure leaves them not ready (fail closed); the CPU's secrets were released
+    // legitimately, so the exchange still succeeds and the log says why the GPUs refuse work.
+    if (Status ready = collector_->MarkGpusReady(); !ready.ok()) {
+      log::Error("gpu: could not mark the GPUs ready", {{"ERROR", ready.ToString()}});
+    }
     outcome.token = std::move(token.token);
     outcome.token_expiry = token.expires;
     microseconds total = duration_cast<microseconds>(clock.Now() - start);

@@ -73,4 +73,15 @@ void AppraiseTpm(const TpmEvidence& tpm, const EVP_PKEY* ak,
 void AppraiseAzure(const Bundle& bundle, const BundleVerifyOptions& options,
                    const std::optional<Bytes>& expected_nonce, Appraisal& a);
 
+// GPUs (appraise_gpu.cc): finds the "nvidia" entry of the runtime data's additional evidence,
+// verifies every GPU with gpu::VerifyNvidiaEvidence against the nonce the runtime data gives
+// (H(JCS(runtime data without additional-evidence)) truncated to 32 bytes), adds each GPU's
+// reasons as "gpu<i>: ..." and fills claims.gpus. Without GPU evidence: a reason when
+// options.require_gpus, nothing otherwise.
+void AppraiseGpus(const Bundle& bundle, const BundleVerifyOptions& options, Appraisal& a);
+
+// The "nvidia" entry of a runtime data's additional evidence (its JSON text), nullopt when there
+// is none. kInvalidInput when additional-evidence is not a string holding a JSON object.
+Result<std::optional<std::string>> NvidiaEvidenceOf(const nlohmann::json& runtime_data);
+
 }  // namespace cvm::evidence::internal

@@ -28,9 +28,9 @@ constexpr size_t kMaxReport = 64 << 10;  // SNP report, TDX quote, HCL report
 constexpr size_t kMaxCert = 16 << 10;
 constexpr size_t kMaxCerts = 16;
 constexpr size_t kMaxCollateral = 1 << 20;
-constexpr size_t kMaxTpmPart = 4 << 10;  // AK, public area, TPMS_ATTEST, signature
-constexpr size_t kMaxLog = 4 << 20;      // TPM event log, CCEL
-constexpr size_t kMaxRuntimeData = 64 << 10;
+constexpr size_t kMaxTpmPart = 4 << 10;      // AK, public area, TPMS_ATTEST, signature
+constexpr size_t kMaxLog = 4 << 20;          // TPM event log, CCEL
+constexpr size_t kMaxRuntimeData = 2 << 20;  // GPU evidence: ~12 KiB per GPU, up to 64 GPUs
 constexpr size_t kMaxInitData = kMaxInitDataBytes;
 
 Result<Bytes> Sized(const json& value, std::string_view name, size_t max) {

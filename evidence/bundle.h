@@ -14,6 +14,11 @@
 //                   ({"tpm": {...}}), so REPORT_DATA covers the AK; the quote's qualifying data
 //                   = H(JCS(runtime_data without "additional-evidence")) zero-padded to 64
 //                   bytes (Trustee's tpm verifier pads the expected report data to 64 bytes).
+//   GPUs          : NVIDIA GPU evidence travels inside "additional-evidence" as
+//                   {"nvidia": {"device_evidence_list": [...]}} (gpu/evidence_json.h), next to
+//                   "tpm" when both are present, so REPORT_DATA covers it; each GPU's SPDM nonce
+//                   = the first 32 bytes of H(JCS(runtime_data without "additional-evidence"))
+//                   (Trustee's and guest-components' rule, gpu-evidence.md section 4).
 //   raw mode      : REPORT_DATA = 64 caller bytes (report_data_raw), no runtime_data; for the
 //                   Azure kinds report_data_raw is the TPM quote's qualifying data (1..64 bytes).
 #pragma once
@@ -31,6 +36,7 @@
 #include "common/status.h"
 #include "common/x509.h"
 #include "evidence/kbs.h"
+#include "gpu/verify.h"
 
 namespace cvm {
 class ChainCache;  // common/chain_cache.h
@@ -79,6 +85,25 @@ Result<Bundle> ParseBundle(std::string_view json);
 // True when `text` looks like a bundle (a JSON object with "cvm-evidence-bundle" version key).
 bool LooksLikeBundle(std::string_view text);
 
+// One GPU of the bundle as VerifyBundle appraised it (meaningful when the bundle verified).
+struct GpuClaims {
+  std::string arch;  // "HOPPER", "BLACKWELL"
+  std::string uuid;  // as the collector declared it (informational)
+  std::string driver_version;
+  std::string vbios_version;  // "96.00.9F.00.01"
+  // "SPT", "MPT", "PPCIE" (the report's FEATURE_FLAG); "" when the report does not state it
+  // (opaque data version 0, drivers before R575).
+  std::string cc_mode;
+  std::string hwmodel;  // CN of the certificate above the leaf
+  std::string ueid;     // the leaf's serial in decimal
+  std::string fwid;     // hex; empty when the report carries none
+  // gpu::MeasurementStatusName: "match", "partial", "not checked", "mismatch".
+  std::string measurements;
+  std::vector<unsigned> mismatched_indices;      // RIM indices
+  std::map<unsigned, Bytes> measurement_values;  // SPDM block index -> value (non-zero ones)
+  std::string driver_rim, vbios_rim;             // RIMs used; empty: none
+};
+
 // What a relying-party policy is written against. Fields that the TEE does not have are empty.
 struct Claims {
   TeeKind tee = TeeKind::kSnp;
@@ -102,7 +127,12 @@ struct Claims {
   // The init-data's [data] table (name -> text), once its binding verified (init_data.h).
   std::optional<nlohmann::json> init_data_claims;
   bool simulated_root = false;  // the chain ended in a configured simulated root
+  // The GPUs in the runtime data's additional evidence, in list order (gpu0, gpu1, ...); empty:
+  // none.
+  std::vector<GpuClaims> gpus;
   nlohmann::json ToJson() const;
+  // One GPU's claims as they go into its EAR submod and the verdict's "gpus" list.
+  static nlohmann::json GpuJson(const GpuClaims& gpu);
 };
 
 struct BundleVerifyOptions {
@@ -130,6 +160,12 @@ struct BundleVerifyOptions {
   // SNP VCEK/VLEK and TDX PCK chains that verified before (common/chain_cache.h); a relying
   // party keeps one for its lifetime. nullptr: every chain is verified in full. Not owned.
   ChainCache* chain_cache = nullptr;
+  // GPUs: the options every GPU of the "nvidia" additional evidence is verified with
+  // (gpu/verify.h). VerifyBundle sets `gpu.at` to `at` and `gpu.nonce` from the runtime data; the
+  // RIMs, RIM source, require_rims and (tests only) anchors are the caller's.
+  gpu::VerifyOptions gpu;
+  // The bundle must carry GPU evidence (a GPU policy is in force): without it, a reason.
+  bool require_gpus = false;
 };
 
 struct BundleVerdict {
@@ -146,7 +182,9 @@ struct BundleVerdict {
 // the nonce and TEE key, the TPM quote against the AK that the report binds (signature,
 // qualifiedSigner = AK name, PCR digest, only quoted PCRs), the event log replayed against the
 // quoted PCRs, the CCEL against the RTMRs, and (az-tdx-vtpm) the TD quote binding the HCL's
-// TDREPORT. Returns a verdict listing every reason; a Status error only for an internal failure.
+// TDREPORT, and every GPU of the "nvidia" additional evidence (gpu::VerifyNvidiaEvidence with
+// the nonce the runtime data gives; each GPU's reasons prefixed "gpu<i>: "). Returns a verdict
+// listing every reason; a Status error only for an internal failure.
 Result<BundleVerdict> VerifyBundle(const Bundle& bundle, const BundleVerifyOptions& options);
 
 }  // namespace cvm::evidence

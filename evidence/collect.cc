@@ -9,6 +9,7 @@
 #include "evidence/init_data.h"
 #include "evidence/kbs.h"
 #include "evidence/trustee.h"
+#include "gpu/evidence_json.h"
 #include "snp/certs_table.h"
 #include "snp/report.h"
 #include "tdx/ccel.h"
@@ -154,6 +155,25 @@ std::array<uint8_t, 64> ToArray64(ByteSpan b) {
 
 }  // namespace
 
+Result<GpuMode> ParseGpuMode(std::string_view name) {
+  if (name == "off") return GpuMode::kOff;
+  if (name == "auto") return GpuMode::kAuto;
+  if (name == "required") return GpuMode::kRequired;
+  return InvalidInput("\"" + std::string(name) + "\" is not a GPU mode (off, auto, required)");
+}
+
+std::string_view GpuModeName(GpuMode mode) {
+  switch (mode) {
+    case GpuMode::kOff:
+      return "off";
+    case GpuMode::kAuto:
+      return "auto";
+    case GpuMode::kRequired:
+      return "required";
+  }
+  return "off";
+}
+
 Result<CollectKind> ParseCollectKind(std::string_view name) {
   if (name == "snp") return CollectKind::kSnp;
   if (name == "tdx") return CollectKind::kTdx;
@@ -173,6 +193,32 @@ std::chrono::microseconds Since(std::chrono::steady_clock::time_point start) {
                                                                start);
 }
 
+void Note(CollectPlatform& p, std::string note) {
+  if (p.notes != nullptr) p.notes->push_back(std::move(note));
+}
+
+// The "nvidia" additional evidence, or nullopt when GpuMode::kAuto finds no usable GPU.
+Result<std::optional<json>> CollectGpus(const CollectRequest& r, CollectPlatform& p) {
+  const bool required = r.gpus == GpuMode::kRequired;
+  if (p.gpu == nullptr) {
+    if (required) return Unavailable("collect: GPU evidence is required but NVML is not loaded");
+    Note(p, "gpu: no NVIDIA driver (NVML) in this VM: the CPU evidence alone");
+    return std::optional<json>();
+  }
+  // Trustee's rule: the device nonce is the runtime data without the additional evidence.
+  CVM_ASSIGN_OR_RETURN(Bytes d, RuntimeDataDigest(r.hash, *r.nonce, r.tee_pubkey, "", false));
+  CVM_ASSIGN_OR_RETURN(Bytes nonce, gpu::GpuNonce(d));
+  auto gpus = gpu::CollectEvidence(*p.gpu, nonce);
+  if (!gpus.ok()) {
+    if (!required && gpus.status().code() == Code::kUnavailable) {
+      Note(p, "gpu: " + gpus.status().message() + ": the CPU evidence alone");
+      return std::optional<json>();
+    }
+    return gpus.status().WithContext("collect: gpu");
+  }
+  return std::optional<json>(json::parse(gpu::EvidenceListJson(*gpus)));
+}
+
 }  // namespace
 
 Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
@@ -189,6 +235,12 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
     if (r.include_tpm && !azure) {
       return InvalidInput("collect: a TPM is bound through runtime data, not raw report data");
     }
+  }
+  if (r.report_data_raw && r.gpus != GpuMode::kOff) {
+    if (r.gpus == GpuMode::kRequired) {
+      return InvalidInput("collect: GPUs are bound through runtime data, not raw report data");
+    }
+    Note(p, "gpu: not collected: GPUs are bound through runtime data, not raw report data");
   }
   if ((r.include_tpm || azure) && p.tpm == nullptr) {
     return Unavailable("collect: no TPM on this platform");
@@ -234,6 +286,17 @@ Result<Bundle> Collect(const CollectRequest& r, CollectPlatform& p) {
       CVM_ASSIGN_OR_RETURN(json tj, ToTrusteeTpmEvidence(t));
       additional = json{{"tpm", tj}}.dump();
       b.tpm = std::move(t);
+    }
+    if (r.gpus != GpuMode::kOff) {
+      auto gpu_start = std::chrono::steady_clock::now();
+      auto gpus = CollectGpus(r, p);
+      if (p.timings != nullptr) p.timings->gpu += Since(gpu_start);
+      if (!gpus.ok()) return gpus.status();
+      if (*gpus) {
+        json add = additional.empty() ? json::object() : json::parse(additional);
+        add["nvidia"] = std::move(**gpus);
+        additional = add.dump();
+      }
     }
     b.runtime_data = json{
         {"additional-evidence", additional}, {"nonce", *r.nonce}, {"tee-pubkey", r.tee_pubkey}};

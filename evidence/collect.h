@@ -16,6 +16,7 @@
 #include "common/http.h"
 #include "common/status.h"
 #include "evidence/bundle.h"
+#include "gpu/nvml.h"
 #include "snp/provider.h"
 #include "snp/sim.h"
 #include "tdx/provider.h"
@@ -31,6 +32,14 @@ namespace cvm::evidence {
 enum class CollectKind { kSnp, kTdx, kAzSnpVtpm, kAzTdxVtpm, kSimSnp, kSimTdx };
 // "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm", "sim-snp", "sim-tdx"; kInvalidInput otherwise.
 Result<CollectKind> ParseCollectKind(std::string_view name);
+
+// Whether NVIDIA GPU evidence joins the bundle (the "nvidia" additional evidence, bundle.h):
+// off; auto: when NVML answers with GPUs in confidential-computing mode, otherwise the CPU
+// evidence alone and a note saying why; required: no bundle without every GPU's evidence.
+enum class GpuMode { kOff, kAuto, kRequired };
+// "off", "auto", "required"; kInvalidInput otherwise.
+Result<GpuMode> ParseGpuMode(std::string_view name);
+std::string_view GpuModeName(GpuMode mode);
 
 struct CollectRequest {
   CollectKind kind = CollectKind::kSnp;
@@ -61,6 +70,9 @@ struct CollectRequest {
   std::string sim_dir;
   std::optional<snp::SimReportRequest> sim_snp_launch;  // empty: zeros, policy 0x30000
   std::optional<Bytes> sim_tdx_mrtd;  // 48 bytes; empty: the simulator's default MRTD
+  // GPUs (runtime-data mode only): each GPU's report for the first 32 bytes of
+  // H(JCS({"nonce", "tee-pubkey"})) and its chain, through platform.gpu.
+  GpuMode gpus = GpuMode::kOff;
 };
 
 // Where a Collect call's time went (the agent's phase timings). Collect adds to these.
@@ -70,6 +82,8 @@ struct CollectTimings {
   std::chrono::microseconds tee{0};
   // The vTPM quote next to bare SNP/TDX (with reading the event log).
   std::chrono::microseconds tpm{0};
+  // The GPUs' reports and chains (NVML).
+  std::chrono::microseconds gpu{0};
 };
 
 // The platform's providers. Pointers may be null when the platform lacks the device; a kind that
@@ -94,12 +108,18 @@ struct CollectPlatform {
   const tdx::SimTdx* sim_tdx = nullptr;
   // Where the time went; nullptr: not measured.
   CollectTimings* timings = nullptr;
+  // NVML (gpu/nvml.h: OpenNvml in production, a fake or simulated provider in tests); nullptr:
+  // no NVIDIA driver in this VM.
+  gpu::GpuProvider* gpu = nullptr;
+  // What was left out and why (GpuMode::kAuto without usable GPUs); nullptr: not reported.
+  std::vector<std::string>* notes = nullptr;
 };
 
 inline constexpr char kImdsTdQuoteUrl[] = "http://169.254.169.254/acc/tdquote";
 inline constexpr char kImdsThimUrl[] = "http://169.254.169.254/metadata/THIM/amd/certification";
 
-// Collects a bundle. Errors: kInvalidInput for an inconsistent request; the provider's status
+// Collects a bundle. Errors: kInvalidInput for an inconsistent request (GPUs required in raw
+// mode); GpuMode::kRequired without usable GPUs: kUnavailable saying why; the provider's status
 // (kUnavailable, kNotFound, ...) with context naming the step otherwise. Nothing is verified
 // here: VerifyBundle is the verifier's job.
 Result<Bundle> Collect(const CollectRequest& request, CollectPlatform& platform);

@@ -536,9 +536,11 @@ Result<json> AzureToJson(const Bundle& b) {
   return j;
 }
 
-// Reads additional_evidence: "" or the JSON text of {"<tee>": evidence, ...}; only "tpm" is
-// appraised here, any other device is refused rather than ignored.
-Result<std::optional<TpmEvidence>> ParseAdditional(std::string_view additional) {
+// Reads additional_evidence: "" or the JSON text of {"<tee>": evidence, ...}; "tpm" is read
+// here, "nvidia" (GPUs) stays in the runtime data, where VerifyBundle verifies it against the
+// nonce; any other device is refused rather than ignored. *nvidia says whether GPUs are present.
+Result<std::optional<TpmEvidence>> ParseAdditional(std::string_view additional,
+                                                   bool* nvidia = nullptr) {
   if (additional.empty()) return std::optional<TpmEvidence>();
   json a = json::parse(additional, nullptr, false);
   if (a.is_discarded() || !a.is_object()) {
@@ -546,6 +548,11 @@ Result<std::optional<TpmEvidence>> ParseAdditional(std::string_view additional) 
   }
   std::optional<TpmEvidence> tpm;
   for (const auto& [key, value] : a.items()) {
+    if (key == "nvidia") {
+      if (!value.is_object()) return InvalidInput("additional_evidence.nvidia: not an object");
+      if (nvidia != nullptr) *nvidia = true;
+      continue;
+    }
     if (key != "tpm") {
       return Unsupported("additional_evidence: evidence of \"" + key +
                          "\" is not appraised by this build");
@@ -636,7 +643,13 @@ Result<TrusteeEvidence> ToTrusteeEvidence(const Bundle& bundle) {
     case TeeKind::kAzSnpVtpm:
     case TeeKind::kAzTdxVtpm: {
       CVM_ASSIGN_OR_RETURN(out.primary, AzureToJson(bundle));
-      return out;  // the vTPM is the primary evidence; nothing is additional
+      // The vTPM is the primary evidence; only devices (GPUs) can be additional.
+      if (bundle.runtime_data && bundle.runtime_data->contains("additional-evidence")) {
+        const json& a = (*bundle.runtime_data)["additional-evidence"];
+        if (!a.is_string()) return InvalidInput("runtime_data.additional-evidence: not a string");
+        out.additional = a.get<std::string>();
+      }
+      return out;
     }
   }
   // The additional evidence must be the exact string REPORT_DATA committed to.
@@ -683,7 +696,15 @@ Result<Bundle> FromTrusteeEvidenceFile(TeeKind tee, std::string_view text) {
     CVM_ASSIGN_OR_RETURN(
         Bundle b,
         PrimaryToBundle(tee, j["primary_evidence"]).WithContext("tee-evidence.primary_evidence"));
-    CVM_ASSIGN_OR_RETURN(std::optional<TpmEvidence> tpm, ParseAdditional(additional));
+    bool nvidia = false;
+    CVM_ASSIGN_OR_RETURN(std::optional<TpmEvidence> tpm, ParseAdditional(additional, &nvidia));
+    if (nvidia) {
+      // GPU reports are bound to the runtime data's nonce, which a file does not carry.
+      return Unsupported(
+          "additional_evidence: GPU (\"nvidia\") evidence is verified against the runtime "
+          "data of a KBS exchange, which a file does not carry; verify the GPUs with "
+          "`cvmctl gpu verify --evidence F --nonce HEX`");
+    }
     if (tpm) b.tpm = std::move(tpm);
     return b;
   }

@@ -215,7 +215,35 @@ json Claims::ToJson() const {
   if (init_data) j["init_data"] = {{"format", init_data->format}, {"body", init_data->body}};
   if (init_data_claims) j["init_data_claims"] = ordered_json::parse(init_data_claims->dump());
   j["simulated_root"] = simulated_root;
+  if (!gpus.empty()) {
+    j["gpus"] = ordered_json::array();
+    for (const auto& g : gpus) j["gpus"].push_back(ordered_json::parse(GpuJson(g).dump()));
+  }
   return json::parse(j.dump());
+}
+
+// The claim names follow Trustee's local NVIDIA verifier (docs/tcb_claims.md there): arch, uuid,
+// measurements{index -> hex}, config{driver_version, vbios_version, fwid, ...}.
+json Claims::GpuJson(const GpuClaims& g) {
+  json measurements = json::object();
+  for (const auto& [index, value] : g.measurement_values) {
+    measurements[std::to_string(index)] = HexEncode(value);
+  }
+  return json{{"arch", g.arch},
+              {"uuid", g.uuid},
+              {"hwmodel", g.hwmodel},
+              {"ueid", g.ueid},
+              {"cc_mode", g.cc_mode},
+              {"measurements", measurements},
+              {"rim_measurements", g.measurements},
+              {"rim_mismatched_indices", g.mismatched_indices},
+              {"driver_rim", g.driver_rim},
+              {"vbios_rim", g.vbios_rim},
+              {"config",
+               {{"driver_version", g.driver_version},
+                {"vbios_version", g.vbios_version},
+                {"fwid", g.fwid},
+                {"measurement_count", g.measurement_values.size()}}}};
 }
 
 ordered_json BundleVerdict::ToJson() const {
@@ -271,6 +299,8 @@ Result<BundleVerdict> VerifyBundle(const Bundle& bundle, const BundleVerifyOptio
   if (bundle.tpm && !IsAzure(bundle.tee)) {
     internal::AppraiseTpm(*bundle.tpm, nullptr, e.tpm_nonce, a);
   }
+  // 4. The GPUs of the additional evidence; 5. the init-data.
+  internal::AppraiseGpus(bundle, options, a);
   if (bundle.init_data) AppraiseInitData(*bundle.init_data, a);
   a.claims.runtime_data = bundle.runtime_data;
   a.claims.init_data = bundle.init_data;

@@ -205,4 +205,33 @@ GpuEvidence SimGpu::Evidence(ByteSpan nonce) const {
   return e;
 }
 
+Result<std::string> SimGpuProvider::DriverVersion() {
+  if (gpus_.empty()) return Unavailable("no simulated GPU");
+  return gpus_[0].options().driver_version;
+}
+
+Result<GpuInfo> SimGpuProvider::Info(unsigned index) {
+  if (index >= gpus_.size()) return NotFound("simulated gpu " + std::to_string(index));
+  const SimGpuOptions& o = gpus_[index].options();
+  GpuInfo info;
+  info.arch = o.arch;
+  info.uuid = "GPU-sim-" + std::to_string(o.serial);
+  return info;
+}
+
+Result<Bytes> SimGpuProvider::Report(unsigned index, ByteSpan nonce) {
+  if (index >= gpus_.size()) return NotFound("simulated gpu " + std::to_string(index));
+  return gpus_[index].Report(nonce);
+}
+
+Result<std::string> SimGpuProvider::CertChain(unsigned index) {
+  if (index >= gpus_.size()) return NotFound("simulated gpu " + std::to_string(index));
+  return gpus_[index].ChainPem();
+}
+
+Status SimGpuProvider::SetReady(bool ready) {
+  ready_ = ready;
+  return Status::Ok();
+}
+
 }  // namespace cvm::gpu

@@ -12,6 +12,7 @@
 #include "common/bytes.h"
 #include "common/keys.h"
 #include "common/x509.h"
+#include "gpu/nvml.h"
 #include "gpu/verify.h"
 
 namespace cvm::gpu {
@@ -50,6 +51,27 @@ class SimGpu {
   SimGpuOptions options_;
   std::vector<Certificate> chain_;
   std::shared_ptr<EVP_PKEY> leaf_key_;
+};
+
+// An NVML provider over simulated GPUs: like a real NVML, each report is made for the nonce asked
+// (FakeGpuProvider serves canned reports instead). The driver version is the first GPU's.
+class SimGpuProvider final : public GpuProvider {
+ public:
+  explicit SimGpuProvider(std::vector<SimGpu> gpus, CcState state = {true, false, false})
+      : gpus_(std::move(gpus)), state_(state) {}
+  Result<CcState> State() override { return state_; }
+  Result<std::string> DriverVersion() override;
+  Result<unsigned> Count() override { return static_cast<unsigned>(gpus_.size()); }
+  Result<GpuInfo> Info(unsigned index) override;
+  Result<Bytes> Report(unsigned index, ByteSpan nonce) override;
+  Result<std::string> CertChain(unsigned index) override;
+  Status SetReady(bool ready) override;
+  Result<bool> Ready() override { return ready_; }
+
+ private:
+  std::vector<SimGpu> gpus_;
+  CcState state_;
+  bool ready_ = false;
 };
 
 }  // namespace cvm::gpu

@@ -184,6 +184,19 @@ Result<GpuVerdict> VerifyOne(const GpuEvidence& ev, const VerifyOptions& o,
     std::span<const Certificate> rest(ev.chain.data() + 1, ev.chain.size() - 1);
     Status s = VerifyChain(leaf, rest, anchors, co);
     if (!s.ok()) v.reasons.push_back(s.ToString());
+    if (s.ok() && o.ocsp != nullptr) {
+      // Revocation of the intermediates, only once the chain holds (ocsp.h).
+      OcspOptions oo = *o.ocsp;
+      oo.at = o.at;
+      if (oo.anchors.empty()) oo.anchors = o.device_anchors;
+      auto revoked = CheckChainOcsp(ev.chain, oo);
+      if (!revoked.ok()) {
+        v.reasons.push_back("OCSP could not be checked: " + revoked.status().ToString());
+      } else {
+        v.ocsp_checked = revoked->empty();
+        for (auto& reason : *revoked) v.reasons.push_back(std::move(reason));
+      }
+    }
   }
   v.ueid = SerialDecimal(leaf);
 

@@ -14,6 +14,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/x509.h"
+#include "gpu/ocsp.h"
 #include "gpu/report.h"
 #include "gpu/rim.h"
 
@@ -65,6 +66,11 @@ struct VerifyOptions {
   // Require both the driver and the VBIOS RIM for every GPU (a missing one is a rejection
   // reason). Off: a missing RIM is a warning and `measurements` says "partial" or "not checked".
   bool require_rims = false;
+  // OCSP for the chains' intermediates (ocsp.h: online only, cached); its `at` is this `at`
+  // and its empty anchors mean device_anchors. nullptr: not checked (the verdict says
+  // ocsp_checked = false). A responder that cannot be reached is a rejection reason: whoever
+  // asks for OCSP gets it or no verdict that passes. Must outlive the call.
+  const OcspOptions* ocsp = nullptr;
   // Trust anchors for GPU chains; empty: the built-in NVIDIA device identity root. Tests only.
   std::vector<Certificate> device_anchors;
   // Trust anchors for RIM signers; empty: the built-in NVIDIA RIM root. Tests only.
@@ -92,6 +98,7 @@ struct GpuVerdict {
   std::string fwid;     // hex; empty when the report has none
   bool nonce_checked = false;
   bool fwid_checked = false;
+  bool ocsp_checked = false;  // every intermediate's OCSP status was good
   MeasurementStatus measurements = MeasurementStatus::kNotChecked;
   std::vector<unsigned> mismatched_indices;  // RIM indices (SPDM block index - 1)
   std::string driver_rim;                    // id or version of the RIM used; empty: none

@@ -155,6 +155,34 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
                     c.fetch_collateral = r.Bool(a, ak);
                   }}});
           }},
+         {"gpu",
+          [&](const YAML::Node& v, const std::string& k) {
+            r.Walk(
+                v, k,
+                {{"rims",
+                  [&](const YAML::Node& a, const std::string& ak) { c.gpu.rims = paths(a, ak); }},
+                 {"rim_dir",
+                  [&](const YAML::Node& a, const std::string& ak) { c.gpu.rim_dir = path(a, ak); }},
+                 {"fetch_rims", [&](const YAML::Node& a,
+                                    const std::string& ak) { c.gpu.fetch_rims = r.Bool(a, ak); }},
+                 {"ocsp",
+                  [&](const YAML::Node& a, const std::string& ak) { c.gpu.ocsp = r.Bool(a, ak); }},
+                 {"ocsp_url",
+                  [&](const YAML::Node& a, const std::string& ak) {
+                    c.gpu.ocsp_url = r.String(a, ak);
+                    if (c.gpu.ocsp_url.rfind("https://", 0) != 0 &&
+                        c.gpu.ocsp_url.rfind("http://", 0) != 0) {
+                      r.Fail(a, ak, "expected an http:// or https:// URL");
+                    }
+                  }},
+                 {"device_roots",
+                  [&](const YAML::Node& a, const std::string& ak) {
+                    c.gpu.device_roots = paths(a, ak);
+                  }},
+                 {"rim_roots", [&](const YAML::Node& a, const std::string& ak) {
+                    c.gpu.rim_roots = paths(a, ak);
+                  }}});
+          }},
          {"limits", [&](const YAML::Node& v, const std::string& k) {
             r.Walk(v, k,
                    {{"max_body",

@@ -40,6 +40,18 @@ struct Config {
   // TDX collateral (PCCS JSON, tdx/collateral.h) for quotes that bring none (Trustee's tdx
   // evidence never does): for one platform, e.g. `cvmctl sim collateral` or a PCCS export.
   std::string tdx_collateral;
+  // GPUs (the "nvidia" additional evidence): RIM files, a RIM directory (<id>.xml or
+  // <id>.swidtag), and whether to fetch missing RIMs from NVIDIA's RIM service (kept in rim_dir).
+  // device_roots / rim_roots replace NVIDIA's pinned roots: for simulated GPUs in tests and demos.
+  struct Gpu {
+    std::vector<std::string> rims;
+    std::string rim_dir;
+    bool fetch_rims = false;
+    // OCSP for the GPU chains' intermediates at NVIDIA's responder (online; answers cached).
+    bool ocsp = false;
+    std::string ocsp_url = "https://ocsp.ndis.nvidia.com/";
+    std::vector<std::string> device_roots, rim_roots;
+  } gpu;
   size_t max_body = 2 << 20;
   size_t max_header = 16 << 10;
   std::chrono::seconds read_timeout{30};

@@ -270,7 +270,11 @@ HttpOut KbsService::Attest(const HttpIn& request) {
   json runtime = {{"tee-pubkey", input.tee_pubkey},
                   {"nonce", input.nonce},
                   {"additional-evidence", input.additional_evidence}};
-  json annotated = {{std::string(evidence::TeeKindName(session->tee)), appraisal->claims_json},
+  // The CPU's claims in cpu0, each GPU's in its own submod gpu0, gpu1, ... (Trustee's AS names
+  // one submod per device class and index, ear_token/broker.rs).
+  json cpu_claims = appraisal->claims_json;
+  if (cpu_claims.is_object()) cpu_claims.erase("gpus");
+  json annotated = {{std::string(evidence::TeeKindName(session->tee)), cpu_claims},
                     {"runtime_data_claims", runtime}};
   if (input.init_data) {
     annotated["init_data"] = {{"format", input.init_data->format}, {"body", input.init_data->body}};
@@ -290,6 +294,15 @@ HttpOut KbsService::Attest(const HttpIn& request) {
            {{"instance-identity", 2}, {"configuration", 2}, {"executables", 2}, {"hardware", 2}}},
           {"ear.appraisal-policy-id", state.policy->digest},
           {"ear.veraison.annotated-evidence", annotated}}}}}};
+  for (size_t i = 0; i < appraisal->claims.gpus.size(); ++i) {
+    claims["submods"]["gpu" + std::to_string(i)] = {
+        {"ear.status", "affirming"},
+        {"ear.trustworthiness-vector",
+         {{"instance-identity", 2}, {"configuration", 2}, {"executables", 2}, {"hardware", 2}}},
+        {"ear.appraisal-policy-id", state.policy->digest},
+        {"ear.veraison.annotated-evidence",
+         {{"nvidia", evidence::Claims::GpuJson(appraisal->claims.gpus[i])}}}};
+  }
   auto token = signer_.Sign(claims);
   if (!token.ok()) return refuse("token signing failed: " + token.status().ToString());
 

@@ -1,6 +1,7 @@
 #include "rp/policy.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "common/encoding.h"
 #include "common/file_util.h"
@@ -44,6 +45,61 @@ bool Matches(const std::string& pattern, std::string_view path) {
     if (p[i] != "*" && p[i] != s[i]) return false;
   }
   return true;
+}
+
+std::string Upper(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+GpuRule ParseGpuRule(const yaml::Reader& r, const YAML::Node& node, const std::string& prefix) {
+  GpuRule g;
+  auto version = [&](const YAML::Node& v, const std::string& k, int base) {
+    std::string s = r.String(v, k);
+    auto ok = CompareVersions(s, s, base);
+    if (!ok.ok()) r.Fail(v, k, ok.status().message());
+    return s;
+  };
+  r.Walk(node, prefix,
+         {{"count",
+           [&](const YAML::Node& v, const std::string& k) {
+             g.count = r.Number(v, k, 64);
+             if (*g.count == 0) r.Fail(v, k, "must be at least 1 (leave gpu out for no GPUs)");
+           }},
+          {"architectures",
+           [&](const YAML::Node& v, const std::string& k) {
+             for (const auto& a : r.StringList(v, k)) {
+               std::string name = Upper(a);
+               if (name != "HOPPER" && name != "BLACKWELL") {
+                 r.Fail(v, k, "unknown GPU architecture '" + a + "' (hopper, blackwell)");
+               }
+               g.architectures.insert(name);
+             }
+             if (g.architectures.empty()) r.Fail(v, k, "an empty list accepts nothing");
+           }},
+          {"min_driver_version",
+           [&](const YAML::Node& v, const std::string& k) {
+             g.min_driver_version = version(v, k, 10);
+           }},
+          {"min_vbios_version",
+           [&](const YAML::Node& v, const std::string& k) {
+             g.min_vbios_version = Upper(version(v, k, 16));
+           }},
+          {"cc_modes",
+           [&](const YAML::Node& v, const std::string& k) {
+             for (const auto& m : r.StringList(v, k)) {
+               std::string name = Upper(m);
+               if (name != "SPT" && name != "MPT" && name != "PPCIE") {
+                 r.Fail(v, k, "unknown CC mode '" + m + "' (spt, mpt, ppcie)");
+               }
+               g.cc_modes.insert(name);
+             }
+             if (g.cc_modes.empty()) r.Fail(v, k, "an empty list accepts nothing");
+           }},
+          {"require_rim_match", [&](const YAML::Node& v, const std::string& k) {
+             g.require_rim_match = r.Bool(v, k);
+           }}});
+  return g;
 }
 
 PolicyRule ParseRule(const yaml::Reader& r, const YAML::Node& node, const std::string& name,
@@ -146,10 +202,13 @@ PolicyRule ParseRule(const yaml::Reader& r, const YAML::Node& node, const std::s
         [&](const YAML::Node& v, const std::string& k) { rule.allow_debug = r.Bool(v, k); }},
        {"allow_simulated",
         [&](const YAML::Node& v, const std::string& k) { rule.allow_simulated = r.Bool(v, k); }},
-       {"max_evidence_age", [&](const YAML::Node& v, const std::string& k) {
+       {"max_evidence_age",
+        [&](const YAML::Node& v, const std::string& k) {
           rule.max_evidence_age = r.Duration(v, k);
           if (rule.max_evidence_age->count() == 0) r.Fail(v, k, "must be at least 1s");
-        }}});
+        }},
+       {"gpu",
+        [&](const YAML::Node& v, const std::string& k) { rule.gpu = ParseGpuRule(r, v, k); }}});
   if (!have_tee) r.Fail(node, prefix, "missing required key 'tee'");
   return rule;
 }
@@ -241,6 +300,82 @@ Result<Policy> LoadPolicy(const std::string& path) {
   return ParsePolicy(*text, path);
 }
 
+Result<int> CompareVersions(std::string_view a, std::string_view b, int base) {
+  auto parts = [&](std::string_view v) -> Result<std::vector<uint64_t>> {
+    std::vector<uint64_t> out;
+    size_t start = 0;
+    while (true) {
+      size_t dot = v.find('.', start);
+      std::string_view part = v.substr(start, dot == std::string_view::npos ? dot : dot - start);
+      if (part.empty() || part.size() > 8) {
+        return InvalidInput("'" + std::string(v) + "' is not a dotted version");
+      }
+      uint64_t n = 0;
+      for (char ch : part) {
+        int d = std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0'
+                : base == 16 && std::isxdigit(static_cast<unsigned char>(ch))
+                    ? std::tolower(static_cast<unsigned char>(ch)) - 'a' + 10
+                    : -1;
+        if (d < 0) return InvalidInput("'" + std::string(v) + "' is not a dotted version");
+        n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+      }
+      out.push_back(n);
+      if (dot == std::string_view::npos) return out;
+      start = dot + 1;
+    }
+  };
+  CVM_ASSIGN_OR_RETURN(auto pa, parts(a));
+  CVM_ASSIGN_OR_RETURN(auto pb, parts(b));
+  for (size_t i = 0; i < std::max(pa.size(), pb.size()); ++i) {
+    uint64_t x = i < pa.size() ? pa[i] : 0;
+    uint64_t y = i < pb.size() ? pb[i] : 0;
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+namespace {
+
+void EvaluateGpus(const GpuRule& rule, const evidence::Claims& c, std::vector<std::string>& v) {
+  if (c.gpus.empty()) {
+    v.push_back("the rule requires GPUs but the evidence carries no GPU evidence");
+    return;
+  }
+  if (rule.count && c.gpus.size() != *rule.count) {
+    v.push_back(std::to_string(c.gpus.size()) + " GPUs, the rule requires " +
+                std::to_string(*rule.count));
+  }
+  for (size_t i = 0; i < c.gpus.size(); ++i) {
+    const evidence::GpuClaims& g = c.gpus[i];
+    std::string name = "gpu" + std::to_string(i) + " ";
+    if (!rule.architectures.empty() && rule.architectures.count(g.arch) == 0) {
+      v.push_back(name + "architecture " + g.arch + " is not accepted");
+    }
+    auto at_least = [&](const std::string& have, const std::string& min, int base,
+                        const char* what) {
+      if (min.empty()) return;
+      auto cmp = CompareVersions(have, min, base);
+      if (!cmp.ok()) {
+        v.push_back(name + what + " '" + have + "' is not a version");
+      } else if (*cmp < 0) {
+        v.push_back(name + what + " " + have + " is below the minimum " + min);
+      }
+    };
+    at_least(g.driver_version, rule.min_driver_version, 10, "driver");
+    at_least(g.vbios_version, rule.min_vbios_version, 16, "VBIOS");
+    if (!rule.cc_modes.empty() && rule.cc_modes.count(g.cc_mode) == 0) {
+      v.push_back(name + "CC mode " + (g.cc_mode.empty() ? "(not stated)" : g.cc_mode) +
+                  " is not accepted");
+    }
+    if (rule.require_rim_match && g.measurements != "match") {
+      v.push_back(name + "measurements are " + g.measurements +
+                  ", the rule requires both RIMs to match");
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> EvaluateRule(const PolicyRule& rule, const evidence::Claims& c,
                                       std::chrono::seconds evidence_age) {
   std::vector<std::string> v;
@@ -310,6 +445,7 @@ std::vector<std::string> EvaluateRule(const PolicyRule& rule, const evidence::Cl
       }
     }
   }
+  if (rule.gpu) EvaluateGpus(*rule.gpu, c, v);
   for (const auto& [alg, indices] : rule.pcrs) {
     auto bank = c.pcrs.find(alg);
     for (const auto& [index, accepted] : indices) {

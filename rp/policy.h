@@ -27,6 +27,18 @@
 
 namespace cvm::rp {
 
+// What a rule demands of the GPUs (docs/relying-party.md "GPU policy"). A rule with a `gpu`
+// section accepts only evidence that carries verified GPU evidence (fail closed: none is a
+// violation); every key inside is optional.
+struct GpuRule {
+  std::optional<size_t> count;          // exactly this many GPUs
+  std::set<std::string> architectures;  // "HOPPER", "BLACKWELL"; empty: any
+  std::string min_driver_version;       // dotted decimal, e.g. "550.90.07"; empty: not checked
+  std::string min_vbios_version;        // dotted hex, e.g. "96.00.9F.00.01"; empty: not checked
+  std::set<std::string> cc_modes;       // "SPT", "MPT", "PPCIE"; empty: not checked
+  bool require_rim_match = false;       // measurements: both RIMs found, every value matches
+};
+
 struct PolicyRule {
   std::string name;                              // "default" or the resource pattern
   std::set<evidence::TeeKind> tee;               // accepted TEE kinds (required, non-empty)
@@ -45,6 +57,7 @@ struct PolicyRule {
   bool allow_debug = false;
   bool allow_simulated = false;  // evidence chaining to a configured simulated root
   std::optional<std::chrono::seconds> max_evidence_age;
+  std::optional<GpuRule> gpu;  // nullopt: GPUs not required (those present are still verified)
 };
 
 struct Policy {
@@ -62,6 +75,10 @@ struct Policy {
 // Parses a policy; errors read "<file>:<line>:<col>: <key>: <problem>" (kInvalidInput).
 Result<Policy> ParsePolicy(std::string_view yaml, const std::string& file);
 Result<Policy> LoadPolicy(const std::string& path);
+
+// Compares dotted versions component by component, each a number in `base` (10 for drivers, 16
+// for VBIOS): <0, 0, >0. kInvalidInput for an empty component or a non-digit.
+Result<int> CompareVersions(std::string_view a, std::string_view b, int base);
 
 // Every way `claims` violate `rule` (empty: accepted). `evidence_age` is how old the evidence
 // is: the time since the nonce it binds was issued.

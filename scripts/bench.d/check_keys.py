@@ -11,7 +11,8 @@ KEYS = [
     "sha256_mb_per_s", "status_api_req_per_s", "evidence_api_req_per_s", "evidence_api_p99_ms",
     "sim_sign_per_s", "rp_attest_per_s", "bundle_verify_per_s", "boot_to_secret_ms",
     "agent_own_ms", "agentd_rss_idle_kib", "agentd_rss_load_kib", "snp_full_parse_floor_per_s",
-    "tdx_full_parse_floor_per_s", "eventlog_hash_floor_mb_per_s",
+    "tdx_full_parse_floor_per_s", "eventlog_hash_floor_mb_per_s", "gpu_list_verify_per_s",
+    "gpu_eight_p384_per_s",
 ]
 
 

@@ -94,7 +94,7 @@ RelyingParty::RelyingParty(const TempDir& dir, RpSetup setup) {
                                      "session_timeout: 5m\nthreads: 2\naudit_log: audit.log\n"
                                      "diagnostic_header: true\n"
                                      "trust_anchors:\n  snp_roots: [" +
-                                     SharedSimSnp() + "/ark.pem]\n");
+                                     SharedSimSnp() + "/ark.pem]\n" + setup.config_extra);
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{Binary("rp/cvm-rp"), "--config", dir.File("cvm-rp.yaml")},
       dir.File("cvm-rp.log"));

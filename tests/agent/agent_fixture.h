@@ -35,10 +35,11 @@ const std::string& SharedSimSnp();
 
 struct RpSetup {
   std::string measurement = kZeroMeasurement;  // the one the policy accepts
-  std::string policy_extra;  // more keys of the policy's default rule, "  key: value\n" each
-  bool tls = false;          // HTTPS with a self-signed 127.0.0.1 certificate
+  bool tls = false;                            // HTTPS with a self-signed 127.0.0.1 certificate
   // Resource path -> value, inline in the relying party's configuration.
   std::vector<std::pair<std::string, std::string>> resources = {{"default/key/app", kSecret}};
+  std::string policy_extra;  // more keys of the default rule, "  key: value\n" each
+  std::string config_extra;  // more top-level configuration keys, "key: value\n" each
 };
 
 // A cvm-rp process in `dir` (token key, policy, configuration, audit log, its log in

@@ -269,7 +269,9 @@ std::string SimAttestBody(const std::string& nonce, const json& jwk, const Attem
   request.tee_pubkey = jwk;
   if (attempt.tweak) attempt.tweak(request);
   evidence::CollectPlatform platform;
+  platform.gpu = attempt.gpu;
   auto bundle = evidence::Collect(request, platform);
+  INFO((bundle.ok() ? std::string() : bundle.status().ToString()));
   REQUIRE(bundle.ok());
   auto trustee = evidence::ToTrusteeEvidence(*bundle);
   REQUIRE(trustee.ok());

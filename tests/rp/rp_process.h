@@ -97,6 +97,8 @@ struct Attempt {
   std::function<void(evidence::CollectRequest&)> tweak;
   std::function<void(nlohmann::json&)> corrupt;
   std::string kind = "sim-snp";
+  // NVML for the GPU evidence (with `tweak` setting request.gpus); nullptr: none.
+  gpu::GpuProvider* gpu = nullptr;
 };
 // The body of POST /kbs/v0/attest for `nonce`, presenting `jwk` (fails the test when the
 // simulator cannot produce it).
