@@ -183,6 +183,11 @@ ApiResponse ApiHandler::Route(const ApiRequest& request, std::string* route) {
     if (!method_is("POST")) return only("POST");
     return LuksKey(request);
   }
+  if (path == "/v1/luks/provision") {
+    *route = path;
+    if (!method_is("POST")) return only("POST");
+    return LuksProvision(request);
+  }
   if (path == "/aa/token") {
     *route = path;
     if (!method_is("GET")) return only("GET");
@@ -348,6 +353,18 @@ ApiResponse ApiHandler::LuksKey(const ApiRequest& request) {
     }
   }
   auto secret = d_.secrets->Get(resource->name);
+  if (!secret && resource->per_vm()) {
+    auto states = d_.state->resources();
+    auto st = states.find(resource->name);
+    if (st != states.end() && st->second.state == DeliveryState::kNotProvisioned) {
+      // Final, not "retry": nothing will appear until someone provisions it.
+      log::Notice("API: no key of " + what + " for LUKS volume " + uuid +
+                  ": the relying party holds none for this VM");
+      return Error(404, what +
+                            " has not been provisioned for this VM (the relying party holds "
+                            "no value for it): run cvmctl luks provision");
+    }
+  }
   if (!secret) {
     AgentPhase phase = d_.state->phase();
     std::string text = what + " has not been delivered yet (state: " + AgentPhaseName(phase);
@@ -373,6 +390,48 @@ ApiResponse ApiHandler::LuksKey(const ApiRequest& request) {
   r.body.assign(AsChars(secret->view()));
   r.secret = true;
   return r;
+}
+
+ApiResponse ApiHandler::LuksProvision(const ApiRequest& request) {
+  // Creates a disk key at the relying party: root on the unix socket only, as LuksKey.
+  if (request.over_tcp || !request.peer || request.peer->uid != 0) {
+    std::string who = request.over_tcp ? "TCP callers"
+                      : request.peer   ? "uid " + std::to_string(request.peer->uid)
+                                       : "this caller";
+    log::Notice("API: refused to provision a LUKS key for " + who);
+    return Error(403, "LUKS keys are provisioned for root on the unix socket only, not for " + who);
+  }
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || body.size() != 1 || !body.contains("resource") ||
+      !body["resource"].is_string()) {
+    return Error(400, "the body must be a JSON object {\"resource\": NAME}");
+  }
+  const std::string name = body["resource"].get<std::string>();
+  const ResourceConfig* resource = d_.config->FindResource(name);
+  std::string what = "resource '" + name.substr(0, 128) + "'";
+  if (resource == nullptr) return Error(404, "no " + what);
+  if (!resource->per_vm()) {
+    return Error(400, what + " is not a per-VM resource (its path is " + resource->path +
+                          "; provisioning needs {vm_id}/type/tag)");
+  }
+  if (!resource->cryptsetup || resource->cryptsetup->uuid.empty()) {
+    return Error(400, what + " is not configured for a LUKS volume (sinks.cryptsetup.uuid)");
+  }
+  if (!d_.provision) return Error(503, "provisioning is not available");
+  auto done = d_.provision(name);
+  if (!done.ok()) {
+    int status = done.status().code() == Code::kRejected   ? 403
+                 : done.status().code() == Code::kNotFound ? 404
+                                                           : 502;
+    return Error(status, "provisioning " + what + ": " + done.status().ToString());
+  }
+  log::Info("API: provisioned " + what + " for LUKS volume " + resource->cryptsetup->uuid + " (" +
+            (done->first ? "new key" : "the relying party already held one") + ", pid " +
+            std::to_string(request.peer->pid) + ")");
+  return JsonResponse(200, json{{"resource", name},
+                                {"uuid", resource->cryptsetup->uuid},
+                                {"created", done->first},
+                                {"relying_party", done->second}});
 }
 
 ApiResponse ApiHandler::SecretList(const ApiRequest& request) {

@@ -58,6 +58,10 @@ class ApiHandler {
     // The relying party's current token (GET /aa/token); empty when none.
     std::function<std::string()> token;
     const Clock* clock = nullptr;
+    // Creates or finds this VM's value of a per-VM resource (POST /v1/luks/provision; the boot
+    // flow's Provision). Returns whether it was created and which relying party answered.
+    // nullptr: 503.
+    std::function<Result<std::pair<bool, std::string>>(const std::string& name)> provision;
   };
   explicit ApiHandler(Deps deps);
 
@@ -72,6 +76,7 @@ class ApiHandler {
                      const std::string& what);
   ApiResponse SecretList(const ApiRequest& request);
   ApiResponse LuksKey(const ApiRequest& request);
+  ApiResponse LuksProvision(const ApiRequest& request);
 
   Deps d_;
 };

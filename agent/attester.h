@@ -20,8 +20,11 @@ namespace cvm::agent {
 
 // What one successful relying-party exchange returns.
 struct AttestOutcome {
-  // Resource path ("repo/type/tag") -> plaintext, one entry for every path asked for.
+  // Resource path ("repo/type/tag") -> plaintext, one entry for every path asked for except the
+  // per-VM ones ("{vm_id}/type/tag") listed in not_provisioned.
   std::map<std::string, SecretBytes> resources;
+  // Per-VM paths the relying party holds no value for yet (this VM was never provisioned).
+  std::vector<std::string> not_provisioned;
   // The relying party's attestation token (EAR JWT); a credential: never logged.
   std::string token;
   // When the token expires ("exp"); nullopt when the relying party did not say.
@@ -45,6 +48,21 @@ class Attester {
   virtual Result<AttestOutcome> Attest(const RelyingPartyConfig& rp,
                                        const std::vector<std::string>& resource_paths,
                                        TimePoint deadline) = 0;
+
+  struct Provisioned {
+    SecretBytes secret;
+    bool created = false;  // false: the relying party already held a value for this VM
+  };
+  // Attests and asks the relying party to create this VM's value of the per-VM resource `path`
+  // ("{vm_id}/type/tag") unless it holds one, and returns it. Same errors and deadline as
+  // Attest. Default: kUnsupported (an attester without per-VM resources).
+  virtual Result<Provisioned> Provision(const RelyingPartyConfig& rp, const std::string& path,
+                                        TimePoint deadline) {
+    (void)rp;
+    (void)path;
+    (void)deadline;
+    return Unsupported("this attester cannot provision per-VM resources");
+  }
 };
 
 // What the caller of the local evidence API asked to be bound.

@@ -97,13 +97,22 @@ Result<AttestOutcome> BootFlow::AttemptAll(TimePoint deadline, std::vector<std::
     *used = rp.url;
     d_.state->SetRelyingParty(rp.url);
     TimePoint start = d_.clock->Now();
-    auto outcome = d_.attester->Attest(rp, paths_, deadline);
+    Result<AttestOutcome> outcome = Unavailable("not attempted");
+    {
+      std::lock_guard<std::mutex> lock(attester_mu_);
+      outcome = d_.attester->Attest(rp, paths_, deadline);
+    }
     auto latency = Micros(start, d_.clock->Now());
     d_.metrics->CountAttestation(ResultName(outcome.status()), latency);
     if (outcome.ok()) {
       // Fail closed on an incomplete answer: every resource asked for must be there.
       for (const auto& path : paths_) {
-        if (outcome->resources.count(path) == 0) {
+        // Only a per-VM resource may be missing, and only when the relying party said so.
+        bool not_provisioned =
+            path.starts_with(kVmIdPath) &&
+            std::find(outcome->not_provisioned.begin(), outcome->not_provisioned.end(), path) !=
+                outcome->not_provisioned.end();
+        if (outcome->resources.count(path) == 0 && !not_provisioned) {
           reasons->push_back(rp.url + ": the relying party did not return " + path);
           outcome = InvalidInput("incomplete answer");
           break;
@@ -166,8 +175,12 @@ Result<AttestOutcome> BootFlow::AttestWithRetries(std::optional<TimePoint> deadl
 }
 
 Status BootFlow::Deliver(AttestOutcome& outcome, bool first) {
+  std::lock_guard<std::mutex> deliver_lock(deliver_mu_);
   std::map<std::string, const SecretBytes*> by_name;
-  for (const auto& r : d_.config->resources) by_name[r.name] = &outcome.resources.at(r.path);
+  for (const auto& r : d_.config->resources) {
+    auto it = outcome.resources.find(r.path);
+    if (it != outcome.resources.end()) by_name[r.name] = &it->second;
+  }
   Status written = WriteFileSinks(*d_.config, by_name);
   if (!written.ok()) {
     for (const auto& r : d_.config->resources) {
@@ -177,7 +190,13 @@ Status BootFlow::Deliver(AttestOutcome& outcome, bool first) {
   }
   TimePoint now = d_.clock->Now();
   for (const auto& r : d_.config->resources) {
-    SecretBytes& s = outcome.resources.at(r.path);
+    auto it = outcome.resources.find(r.path);
+    if (it == outcome.resources.end()) {
+      // A per-VM resource not provisioned yet (AttemptAll let nothing else through).
+      d_.state->SetResourceNotProvisioned(r.name);
+      continue;
+    }
+    SecretBytes& s = it->second;
     d_.secrets->Put(r.name, SecretBytes(ToBytes(s.view())));
     d_.state->SetResourceDelivered(r.name, now);
     if (!first) d_.metrics->CountSecretRefresh(r.name);
@@ -190,6 +209,48 @@ Status BootFlow::Deliver(AttestOutcome& outcome, bool first) {
     token_ = std::move(outcome.token);
   }
   return Status::Ok();
+}
+
+Result<BootFlow::ProvisionResult> BootFlow::Provision(const std::string& name) {
+  const ResourceConfig* r = d_.config->FindResource(name);
+  if (r == nullptr) return NotFound("no resource '" + name + "'");
+  if (!r->per_vm()) {
+    return InvalidInput("resource '" + name + "' is not a per-VM resource (its path is " + r->path +
+                        ", not {vm_id}/type/tag)");
+  }
+  TimePoint deadline = d_.clock->Now() + d_.config->timeouts.deadline;
+  std::string reasons;
+  for (const auto& rp : d_.config->relying_parties) {
+    Result<Attester::Provisioned> got = Unavailable("not attempted");
+    {
+      std::lock_guard<std::mutex> lock(attester_mu_);
+      got = d_.attester->Provision(rp, r->path, deadline);
+    }
+    if (!got.ok()) {
+      reasons += (reasons.empty() ? "" : "; ") + rp.url + ": " + Describe(got.status());
+      log::Warning("provisioning " + r->path + " with " + rp.url +
+                   " failed: " + Describe(got.status()));
+      // A definite refusal is the answer; another relying party is tried only when this one
+      // could not be reached or answered nonsense.
+      if (got.status().code() == Code::kRejected || got.status().code() == Code::kNotFound) {
+        return Status(got.status().code(), reasons);
+      }
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(deliver_mu_);
+    Status written = WriteFileSinks(*d_.config, {{r->name, &got->secret}});
+    if (!written.ok()) {
+      d_.state->SetResourceFailed(r->name, written.ToString());
+      return written;
+    }
+    d_.secrets->Put(r->name, std::move(got->secret));
+    d_.state->SetResourceDelivered(r->name, d_.clock->Now());
+    log::Notice(std::string(got->created ? "provisioned a new value of " : "found the value of ") +
+                r->path + " at " + rp.url + " (resource '" + r->name + "')");
+    return ProvisionResult{got->created, rp.url};
+  }
+  if (reasons.empty()) return Unavailable("no relying party configured");
+  return Unavailable(reasons);
 }
 
 std::string BootFlow::token() const {
@@ -227,9 +288,12 @@ Status BootFlow::RunBoot() {
     phases.emplace_back("boot_total", Micros(start, done));
     d_.state->SetPhaseTimings(std::move(phases));
   }
-  Status_(AgentPhase::kReady, "ready: " + std::to_string(d_.config->resources.size()) +
-                                  " resource(s) delivered from " +
-                                  (result ? result->relying_party : std::string("?")));
+  size_t pending = outcome->not_provisioned.size();
+  Status_(AgentPhase::kReady,
+          "ready: " + std::to_string(d_.config->resources.size() - pending) +
+              " resource(s) delivered from " + (result ? result->relying_party : std::string("?")) +
+              (pending ? "; " + std::to_string(pending) + " per-VM resource(s) not provisioned yet"
+                       : std::string()));
   d_.notifier->Notify("READY=1");
   return Status::Ok();
 }

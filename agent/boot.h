@@ -91,6 +91,17 @@ class BootFlow {
   // The relying party's current attestation token ("" before the first success). Thread-safe.
   std::string token() const;
 
+  struct ProvisionResult {
+    bool created = false;       // false: the relying party already held this VM's value
+    std::string relying_party;  // the one that answered
+  };
+  // Creates (or finds) this VM's value of the per-VM resource `name` at the relying parties,
+  // tried in order within timeouts.deadline, and delivers it as a boot delivery does (file
+  // sinks, then the store the API and key sockets serve). kNotFound: no such resource;
+  // kInvalidInput: not a per-VM resource; otherwise the last relying party's error.
+  // Thread-safe: the attester is used by one caller at a time.
+  Result<ProvisionResult> Provision(const std::string& name);
+
   // The backoff before retry number `attempt` (1-based), with `random` in [0, 1).
   static std::chrono::milliseconds Backoff(const TimeoutsConfig& t, int attempt, double random);
 
@@ -108,7 +119,9 @@ class BootFlow {
   std::optional<TimePoint> token_expiry_;
   TimePoint token_issued_{};  // when the current token was delivered
   mutable std::mutex token_mu_;
-  std::string token_;  // guarded by token_mu_
+  std::string token_;       // guarded by token_mu_
+  std::mutex attester_mu_;  // the attester is thread-compatible: one exchange at a time
+  std::mutex deliver_mu_;   // Deliver and Provision's delivery
   std::atomic<bool> stop_{false};
   std::atomic<bool> attest_requested_{false};
 };

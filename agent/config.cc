@@ -394,6 +394,17 @@ void ParseResource(Parser& p, const YAML::Node& n, const std::string& key, Resou
         [&](const YAML::Node& v, const std::string& k) {
           std::string s;
           if (!p.String(v, k, &s)) return;
+          // "{vm_id}/<type>/<tag>": a per-VM resource (docs/configuration.md).
+          if (s.starts_with(std::string(kVmIdPath))) {
+            std::string rest = s.substr(std::string(kVmIdPath).size());
+            size_t slash = rest.find('/');
+            if (slash == std::string::npos || rest.find('/', slash + 1) != std::string::npos ||
+                !IsName(rest.substr(0, slash)) || !IsName(rest.substr(slash + 1))) {
+              return p.Error(v, k, "expected {vm_id}/type/tag, got '" + s + "'");
+            }
+            r->path = s;
+            return;
+          }
           size_t a = s.find('/');
           size_t b = a == std::string::npos ? a : s.find('/', a + 1);
           if (a == std::string::npos || b == std::string::npos ||

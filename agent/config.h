@@ -97,9 +97,16 @@ struct ApiSink {
   bool allow_tcp = false;  // may be read over the TCP listener (no peer credentials there)
 };
 
+// The prefix of a per-VM resource's path: "{vm_id}/<type>/<tag>" is a value the relying party
+// keeps for this VM alone, under an id it derives from the VM's evidence (evidence/kbs.h,
+// "vm-resource"); `cvmctl luks provision` creates it at first boot.
+inline constexpr char kVmIdPath[] = "{vm_id}/";
+
 struct ResourceConfig {
   std::string name;  // [A-Za-z0-9._-], unique
-  std::string path;  // "repo/type/tag" at the relying party
+  // "repo/type/tag" at the relying party, or "{vm_id}/type/tag" for a per-VM resource.
+  std::string path;
+  bool per_vm() const { return path.starts_with(kVmIdPath); }
   std::optional<FileSink> file;
   std::optional<CredentialSink> credential;
   std::optional<CryptsetupSink> cryptsetup;

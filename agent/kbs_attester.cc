@@ -1,7 +1,9 @@
 #include "agent/kbs_attester.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 
 #include "common/encoding.h"
 #include "common/file_util.h"
@@ -89,6 +91,48 @@ class KbsAttester final : public Attester {
   Result<AttestOutcome> Attest(const RelyingPartyConfig& rp,
                                const std::vector<std::string>& resource_paths,
                                TimePoint deadline) override {
+    return Exchange(rp, deadline, [&](evidence::KbsClient& client, AttestOutcome& outcome) {
+      for (const auto& path : resource_paths) {
+        CVM_ASSIGN_OR_RETURN(std::optional<std::string> per_vm, evidence::VmResourceTypeTag(path));
+        if (per_vm) {
+          CVM_ASSIGN_OR_RETURN(evidence::VmResourceValue v, client.VmResource(*per_vm, false));
+          if (v.value) {
+            outcome.resources.emplace(path, std::move(*v.value));
+          } else {
+            outcome.not_provisioned.push_back(path);
+          }
+          continue;
+        }
+        CVM_ASSIGN_OR_RETURN(SecretBytes secret, client.GetResource(path));
+        outcome.resources.emplace(path, std::move(secret));
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<Provisioned> Provision(const RelyingPartyConfig& rp, const std::string& path,
+                                TimePoint deadline) override {
+    CVM_ASSIGN_OR_RETURN(std::optional<std::string> per_vm, evidence::VmResourceTypeTag(path));
+    if (!per_vm) return InvalidInput(path + " is not a per-VM resource ({vm_id}/type/tag)");
+    Provisioned out;
+    auto outcome =
+        Exchange(rp, deadline, [&](evidence::KbsClient& client, AttestOutcome&) -> Status {
+          CVM_ASSIGN_OR_RETURN(evidence::VmResourceValue v, client.VmResource(*per_vm, true));
+          if (!v.value) return Internal("the relying party created no value");
+          out.secret = std::move(*v.value);
+          out.created = v.created;
+          return Status::Ok();
+        });
+    if (!outcome.ok()) return outcome.status();
+    return out;
+  }
+
+ private:
+  // One exchange with `rp`: attest, then `work` with the attested client; the outcome carries
+  // the token and the phase timings.
+  Result<AttestOutcome> Exchange(
+      const RelyingPartyConfig& rp, TimePoint deadline,
+      const std::function<Status(evidence::KbsClient&, AttestOutcome&)>& work) {
     const Clock& clock = *deps_.clock;
     TimePoint start = clock.Now();
     if (start >= deadline) return DeadlineExceeded("the attestation deadline has passed");
@@ -144,10 +188,7 @@ class KbsAttester final : public Attester {
     evidence::KbsClient client(timed, std::move(options), provider);
     CVM_ASSIGN_OR_RETURN(evidence::KbsToken token, client.Attest());
     AttestOutcome outcome;
-    for (const auto& path : resource_paths) {
-      CVM_ASSIGN_OR_RETURN(SecretBytes secret, client.GetResource(path));
-      outcome.resources.emplace(path, std::move(secret));
-    }
+    CVM_RETURN_IF_ERROR(work(client, outcome));
     client.EndSession();
     // The relying party accepted the evidence: GPUs whose evidence it saw may now take work.
     // A failure leaves them not ready (fail closed); the CPU's secrets were released
@@ -167,7 +208,6 @@ class KbsAttester final : public Attester {
     return outcome;
   }
 
- private:
   const Config& config_;
   std::shared_ptr<EvidenceCollector> collector_;
   KbsAttesterDeps deps_;

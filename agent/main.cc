@@ -181,6 +181,10 @@ int Run(const Config& config) {
   api_deps.evidence = evidence;
   api_deps.request_attest = [&flow] { flow.RequestAttest(); };
   api_deps.token = [&flow] { return flow.token(); };
+  api_deps.provision = [&flow](const std::string& name) -> Result<std::pair<bool, std::string>> {
+    CVM_ASSIGN_OR_RETURN(BootFlow::ProvisionResult r, flow.Provision(name));
+    return std::make_pair(r.created, r.relying_party);
+  };
   api_deps.clock = &SystemClock::Get();
   ApiHandler handler(api_deps);
   ApiServerOptions options;

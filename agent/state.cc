@@ -34,6 +34,8 @@ const char* DeliveryName(DeliveryState s) {
       return "delivered";
     case DeliveryState::kFailed:
       return "failed";
+    case DeliveryState::kNotProvisioned:
+      return "not_provisioned";
   }
   return "?";
 }
@@ -84,6 +86,19 @@ void AgentState::SetResourceDelivered(const std::string& name, TimePoint at) {
   r.delivered_at = at;
   r.error.clear();
   ++r.deliveries;
+}
+
+void AgentState::SetResourceNotProvisioned(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& r = resources_[name];
+  // A value provisioned by this process keeps being served (the relying party may have lost it;
+  // the error says so).
+  if (r.state == DeliveryState::kDelivered) {
+    r.error = "the relying party holds no value for this VM";
+    return;
+  }
+  r.state = DeliveryState::kNotProvisioned;
+  r.error.clear();
 }
 
 void AgentState::SetResourceFailed(const std::string& name, std::string error) {

@@ -27,7 +27,9 @@ enum class AgentPhase {
 };
 const char* AgentPhaseName(AgentPhase phase);
 
-enum class DeliveryState { kPending, kDelivered, kFailed };
+// kNotProvisioned: a per-VM resource the relying party holds no value for yet (`cvmctl luks
+// provision` creates it).
+enum class DeliveryState { kPending, kDelivered, kFailed, kNotProvisioned };
 
 struct ResourceStatus {
   DeliveryState state = DeliveryState::kPending;
@@ -58,6 +60,7 @@ class AgentState {
   void SetPhaseTimings(std::vector<std::pair<std::string, std::chrono::microseconds>> timings);
   void SetResourceDelivered(const std::string& name, TimePoint at);
   void SetResourceFailed(const std::string& name, std::string error);
+  void SetResourceNotProvisioned(const std::string& name);
   std::map<std::string, ResourceStatus> resources() const;
 
   const Platform& platform() const { return platform_; }

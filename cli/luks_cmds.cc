@@ -2,6 +2,8 @@
 // The key comes from the running cvm-agentd over its API socket (POST /v1/luks/key), the same
 // request the token plugin makes, so a bind succeeds only for a volume the agent's configuration
 // lists for that resource, after the VM attested.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -16,6 +18,7 @@
 #include "luks/agent_client.h"
 #include "luks/bind.h"
 #include "luks/device.h"
+#include "luks/provision.h"
 
 namespace cvm::cli {
 
@@ -39,7 +42,8 @@ int Bind(Args args) {
   std::vector<std::string> pos;
   std::string resource, key_file, socket = luks::AgentSocketPath(), timeout, wait = "60",
                                   iterations;
-  ArgParser p("cvmctl luks bind", "DEVICE --resource R --key-file F [options]",
+  bool generate = false;
+  ArgParser p("cvmctl luks bind", "DEVICE --resource R --key-file F [--generate] [options]",
               "Adds a keyslot to the LUKS2 volume DEVICE (a block device or an image file) for "
               "the key that\nthe running cvm-agentd serves for resource R, and writes the cvm "
               "token that lets the token\nplugin unlock it at boot. The agent's configuration "
@@ -48,6 +52,10 @@ int Bind(Args args) {
   p.Option("resource", 'r', "R", "the agent's resource that holds the key (required)", &resource);
   p.Option("key-file", 'k', "F",
            "a file with an existing passphrase or key of the volume (required)", &key_file);
+  p.Flag("generate", 0,
+         "R is a per-VM resource ({vm_id}/type/tag): have the relying party generate this VM's "
+         "key first\n(kept if it already holds one), as `cvmctl luks provision` does",
+         &generate);
   p.Option("socket", 0, "PATH",
            "the agent's API socket (default $CVM_AGENT_SOCKET or "
            "/run/cvm-agent/api.sock)",
@@ -77,6 +85,25 @@ int Bind(Args args) {
   if (!device.ok()) return Fail(device.status());
   auto facts = luks::SegmentFacts(*device, luks::HeaderPolicy{});
   if (!facts.ok()) return Fail(facts.status());
+  for (const auto& token : device->CvmTokens()) {
+    if (token.parsed.ok() && token.parsed->resource == resource) {
+      return Fail(InvalidInput(pos[0] + " is already bound to resource '" + resource + "' (token " +
+                               std::to_string(token.id) + "): unbind it first"));
+    }
+  }
+  if (generate) {
+    auto answer =
+        luks::ProvisionVolumeKey(*NewCurlHttpClient(), socket, resource, std::chrono::seconds(**w));
+    if (!answer.ok()) return Fail(answer.status());
+    if (answer->uuid != facts->uuid) {
+      return Fail(InvalidInput("the agent's configuration names volume " + answer->uuid +
+                               " for resource '" + resource + "', not " + pos[0] + " (UUID " +
+                               facts->uuid + ")"));
+    }
+    std::printf("%s\n", answer->created
+                            ? "the relying party generated this VM's key"
+                            : "the relying party already held a key for this VM: binding that one");
+  }
 
   luks::VolumeKeyRequest req;
   req.socket = socket;
@@ -95,6 +122,89 @@ int Bind(Args args) {
   if (!bound.ok()) return Fail(bound.status());
   std::printf("bound %s (UUID %s) to resource '%s': keyslot %d, token %d\n", pos[0].c_str(),
               bound->token.uuid.c_str(), resource.c_str(), bound->keyslot, bound->token_id);
+  return kExitOk;
+}
+
+int Provision(Args args) {
+  std::vector<std::string> pos;
+  std::string resource, socket = luks::AgentSocketPath(), timeout, wait = "300", iterations;
+  bool force = false;
+  ArgParser p("cvmctl luks provision", "DEVICE --resource R [--force] [options]",
+              "First boot of a data disk: has the relying party generate this VM's key for the "
+              "per-VM resource R\n({vm_id}/type/tag in the agent's configuration) through the "
+              "running cvm-agentd, formats the blank\nDEVICE as LUKS2 with the UUID the "
+              "configuration names for R (sinks.cryptsetup.uuid) and that key,\nand writes the "
+              "cvm token, so the token plugin unlocks it at every later boot.\n"
+              "A device that is already provisioned for R is left alone (exit 0); any other "
+              "device that is not\nblank (its first MiB not all zeros) is refused (exit 2) "
+              "unless --force.");
+  p.Positionals("DEVICE", 1, 1, &pos);
+  p.Option("resource", 'r', "R", "the agent's per-VM resource for this disk (required)", &resource);
+  p.Flag("force", 0,
+         "format DEVICE even if it is not blank or already provisioned (destroys its data)",
+         &force);
+  p.Option("socket", 0, "PATH",
+           "the agent's API socket (default $CVM_AGENT_SOCKET or /run/cvm-agent/api.sock)",
+           &socket);
+  p.Option("token-timeout", 0, "SECONDS",
+           "how long the plugin waits for the agent at boot, written into the token (1-600; "
+           "default: the plugin's 60)",
+           &timeout);
+  p.Option("wait", 0, "SECONDS",
+           "how long to wait for the agent and the relying party now (default 300)", &wait);
+  p.Option("pbkdf-force-iterations", 0, "N",
+           "PBKDF2 with N iterations instead of libcryptsetup's argon2id (the key is random, "
+           "so the PBKDF adds little; for tests and small VMs)",
+           &iterations);
+  if (auto code = p.Parse(args)) return *code;
+  if (resource.empty()) return Fail(InvalidInput("--resource is required"));
+  auto t = ParseNumber(timeout, "--token-timeout", 1, luks::kMaxTimeoutSeconds);
+  auto w = ParseNumber(wait, "--wait", 1, 3600);
+  auto it = ParseNumber(iterations, "--pbkdf-force-iterations", 1000, 100000000);
+  if (!t.ok()) return Fail(t.status());
+  if (!w.ok()) return Fail(w.status());
+  if (!it.ok()) return Fail(it.status());
+
+  auto state = luks::InspectForProvision(pos[0], resource, luks::HeaderPolicy{});
+  if (!state.ok()) return Fail(state.status());
+  using Kind = luks::DeviceState::Kind;
+  if (state->kind == Kind::kProvisioned && !force) {
+    std::printf("%s is already provisioned: %s (nothing done)\n", pos[0].c_str(),
+                state->description.c_str());
+    return kExitOk;
+  }
+  if (state->kind == Kind::kOther && !force) {
+    return Fail(InvalidInput(pos[0] + " is not blank: it holds " + state->description +
+                             "; provisioning would destroy it (--force to format anyway)"));
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(**w);
+  auto http = NewCurlHttpClient();
+  auto answer = luks::ProvisionVolumeKey(*http, socket, resource, std::chrono::seconds(**w));
+  if (!answer.ok()) return Fail(answer.status());
+
+  luks::VolumeKeyRequest req;
+  req.socket = socket;
+  req.resource = resource;
+  req.uuid = answer->uuid;
+  req.ciphers = {"aes-xts-plain64"};  // what FormatAndBind formats with
+  req.timeout = std::max(std::chrono::milliseconds(1000),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             deadline - std::chrono::steady_clock::now()));
+  auto key = luks::FetchVolumeKey(*http, req);
+  if (!key.ok()) return Fail(key.status());
+
+  luks::ProvisionOptions options;
+  options.resource = resource;
+  options.uuid = answer->uuid;
+  options.timeout_seconds = t->has_value() ? static_cast<int>(**t) : 0;
+  options.pbkdf.pbkdf2_iterations = it->has_value() ? static_cast<uint32_t>(**it) : 0;
+  auto bound = luks::FormatAndBind(pos[0], *key, options, luks::HeaderPolicy{});
+  if (!bound.ok()) return Fail(bound.status());
+  std::printf("provisioned %s: LUKS2 UUID %s, keyslot %d, token %d for resource '%s' (%s)\n",
+              pos[0].c_str(), bound->token.uuid.c_str(), bound->keyslot, bound->token_id,
+              resource.c_str(),
+              answer->created ? "a new key from the relying party"
+                              : "the key the relying party already held for this VM");
   return kExitOk;
 }
 
@@ -200,12 +310,14 @@ int Show(Args args) {
 
 int RunLuks(Args args) {
   const char* usage =
-      "Usage: cvmctl luks bind|unbind|show DEVICE [options]\n"
-      "  bind     add a keyslot for the agent's key of a resource and write the cvm token\n"
-      "  unbind   remove a cvm token and its keyslots\n"
-      "  show     list the cvm tokens and check the header as the token plugin will\n"
+      "Usage: cvmctl luks bind|unbind|show|provision DEVICE [options]\n"
+      "  bind       add a keyslot for the agent's key of a resource and write the cvm token\n"
+      "  provision  first boot: format a blank disk with a new per-VM key from the relying party\n"
+      "  unbind     remove a cvm token and its keyslots\n"
+      "  show       list the cvm tokens and check the header as the token plugin will\n"
       "Run 'cvmctl luks VERB --help' for the options.\n";
-  return RunVerbs(args, "luks", usage, {{"bind", Bind}, {"unbind", Unbind}, {"show", Show}});
+  return RunVerbs(args, "luks", usage,
+                  {{"bind", Bind}, {"unbind", Unbind}, {"show", Show}, {"provision", Provision}});
 }
 
 }  // namespace cvm::cli

@@ -52,6 +52,7 @@ void SnpClaims(const snp::VerifiedReport& verified, const BundleVerifyOptions& o
   c.product = std::string(snp::ProductName(verified.product));
   c.measurement.assign(r.measurement.begin(), r.measurement.end());
   c.host_data.assign(r.host_data.begin(), r.host_data.end());
+  c.chip_id.assign(r.chip_id.begin(), r.chip_id.end());
   c.report_data.assign(r.report_data.begin(), r.report_data.end());
   snp::TcbParts t = snp::DecodeTcb(r.reported_tcb, verified.product);
   if (snp::UsesTurinLayout(verified.product)) c.tcb["fmc"] = t.fmc;

@@ -108,11 +108,12 @@ struct GpuClaims {
 struct Claims {
   TeeKind tee = TeeKind::kSnp;
   bool debug = false;
-  std::string product;                  // SNP: Milan/Genoa/Turin; TDX: "TDX"
-  Bytes measurement;                    // SNP MEASUREMENT (48) / TDX MRTD (48)
-  std::vector<Bytes> rtmrs;             // TDX RTMR0..3
-  Bytes host_data;                      // SNP HOST_DATA (32) / TDX MRCONFIGID (48)
-  Bytes report_data;                    // 64 bytes
+  std::string product;       // SNP: Milan/Genoa/Turin; TDX: "TDX"
+  Bytes measurement;         // SNP MEASUREMENT (48) / TDX MRTD (48)
+  std::vector<Bytes> rtmrs;  // TDX RTMR0..3
+  Bytes host_data;           // SNP HOST_DATA (32) / TDX MRCONFIGID (48)
+  Bytes chip_id;      // SNP CHIP_ID (64; zeros when the platform masks it); empty for other TEEs
+  Bytes report_data;  // 64 bytes
   std::map<std::string, uint64_t> tcb;  // SNP: bootloader/tee/snp/microcode(/fmc) of REPORTED_TCB;
                                         // TDX: empty (tcb_status says)
   std::optional<std::string> tcb_status;  // TDX DCAP TCB status ("UpToDate", ...)

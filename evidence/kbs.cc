@@ -400,4 +400,22 @@ Bytes PadReportData(ByteSpan digest) {
   return out;
 }
 
+Status ValidateVmResourceTypeTag(std::string_view type_tag) {
+  // The same segment rule, checked through a stand-in repository segment.
+  Status s = ValidateResourcePath("vm/" + std::string(type_tag));
+  if (!s.ok()) {
+    return InvalidInput("per-VM resource \"" + std::string(type_tag).substr(0, 200) +
+                        "\": expected <type>/<tag>, each segment [a-zA-Z0-9_-][a-zA-Z0-9_.-]*");
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> VmResourceTypeTag(std::string_view path) {
+  std::string prefix = std::string(kVmIdPlaceholder) + "/";
+  if (path.substr(0, prefix.size()) != prefix) return std::optional<std::string>();
+  std::string_view rest = path.substr(prefix.size());
+  CVM_RETURN_IF_ERROR(ValidateVmResourceTypeTag(rest));
+  return std::optional<std::string>(std::string(rest));
+}
+
 }  // namespace cvm::evidence

@@ -108,6 +108,27 @@ std::optional<std::string> SessionIdFromCookieHeader(std::string_view cookie);
 // segment otherwise.
 Status ValidateResourcePath(std::string_view path);
 
+// Per-VM resources (cvm-rp's "vm-resource" plugin; docs/relying-party.md "Per-VM resources").
+// Trustee documents no guest-side write, so this is our own plugin on the same attested session
+// (cookie or Bearer token, as GET resource). The relying party keeps each value under an id it
+// derives from the attested evidence of the caller (never from anything the caller names), so one
+// path baked into an image gives every VM its own value, and no VM can name another's:
+//   GET  /kbs/v0/vm-resource/<type>/<tag>  200 JWE of this VM's value;
+//                                          404 VmResourceNotFound when it has none yet
+//   POST /kbs/v0/vm-resource/<type>/<tag>  (empty body) creates the value from the relying
+//                                          party's random generator unless this VM already has
+//                                          one: 201 JWE of the new value, 200 JWE of the stored
+//                                          one (first write wins; nothing is ever overwritten)
+// An agent configuration names such a resource "{vm_id}/<type>/<tag>".
+inline constexpr std::string_view kVmResourcePlugin = "vm-resource";
+inline constexpr std::string_view kVmIdPlaceholder = "{vm_id}";
+inline constexpr std::string_view kVmResourceNotFound = "VmResourceNotFound";
+// "<type>/<tag>": two segments with the rule of ValidateResourcePath. kInvalidInput otherwise.
+Status ValidateVmResourceTypeTag(std::string_view type_tag);
+// The "<type>/<tag>" of a path "{vm_id}/<type>/<tag>"; nullopt for a path that does not start
+// with "{vm_id}/"; kInvalidInput when the rest is not a valid <type>/<tag>.
+Result<std::optional<std::string>> VmResourceTypeTag(std::string_view path);
+
 // RFC 8785 (JCS) serialisation of a JSON value: keys sorted, no whitespace, ES6 number form.
 // Only the values this protocol hashes are supported (objects, arrays, strings, integers,
 // booleans, null); a floating-point number is kInvalidInput.

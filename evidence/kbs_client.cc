@@ -232,4 +232,89 @@ Result<SecretBytes> KbsClient::GetResource(std::string_view path) {
   return Unavailable("no relying party released " + std::string(path) + ": " + failures);
 }
 
+Result<SecretBytes> KbsClient::WithSession(
+    std::string_view what, const std::function<Result<SecretBytes>(Session&, int*)>& fetch) {
+  if (session_ && session_->token.expires && options_.clock->Now() >= *session_->token.expires) {
+    EndSession();
+  }
+  std::string failures;
+  size_t start = session_ ? session_->endpoint : 0;
+  for (size_t i = start; i < options_.endpoints.size(); ++i) {
+    auto note = [&](const Status& s) { failures += (failures.empty() ? "" : "; ") + s.ToString(); };
+    bool local = false;  // the failure was ours (evidence): no other relying party helps
+    auto attest = [&]() -> Status {
+      EndSession();
+      auto session = AttestAt(i, &local);
+      if (!session.ok()) return session.status();
+      session_ = std::move(session).value();
+      return Status::Ok();
+    };
+    if (!session_ || session_->endpoint != i) {
+      Status s = attest();
+      if (!s.ok()) {
+        if (local || !FailOver(s)) return s;
+        note(s);
+        continue;
+      }
+    }
+    int status = 0;
+    auto secret = fetch(*session_, &status);
+    if (secret.ok()) return secret;
+    if (status == 401) {
+      // The session or its token is no longer accepted: re-attest once, then report.
+      Status s = attest();
+      if (!s.ok()) {
+        if (local || !FailOver(s)) return s;
+        note(s);
+        continue;
+      }
+      secret = fetch(*session_, &status);
+      if (secret.ok() || !FailOver(secret.status())) return secret;
+    } else if (!FailOver(secret.status())) {
+      return secret;
+    }
+    note(secret.status());
+    EndSession();
+  }
+  return Unavailable("no relying party released " + std::string(what) + ": " + failures);
+}
+
+Result<VmResourceValue> KbsClient::VmResource(std::string_view type_tag, bool create) {
+  CVM_RETURN_IF_ERROR(ValidateVmResourceTypeTag(type_tag));
+  std::string path = "/kbs/v0/" + std::string(kVmResourcePlugin) + "/" + std::string(type_tag);
+  std::string what = std::string(kVmIdPlaceholder) + "/" + std::string(type_tag);
+  bool not_found = false;
+  bool created = false;
+  auto fetch = [&](Session& session, int* http_status) -> Result<SecretBytes> {
+    const KbsEndpoint& endpoint = options_.endpoints[session.endpoint];
+    *http_status = 0;
+    not_found = false;
+    CVM_ASSIGN_OR_RETURN(HttpResponse response, Send(endpoint, create ? "POST" : "GET", path,
+                                                     session.session_id, create ? "{}" : ""));
+    *http_status = response.status;
+    if (!create && response.status == 404) {
+      auto error = ParseKbsError(AsChars(response.body));
+      if (error.ok() && error->Variant() == kVmResourceNotFound) {
+        not_found = true;
+        return NotFound(what + ": not provisioned for this VM");
+      }
+    }
+    if (response.status != 200 && !(create && response.status == 201)) {
+      return HttpError(endpoint, create ? "vm-resource (create)" : "vm-resource", response);
+    }
+    created = response.status == 201;
+    return session.key->Decrypt(AsChars(response.body))
+        .WithContext(BaseUrl(endpoint.url) + ": vm-resource " + what);
+  };
+  auto secret = WithSession(what, fetch);
+  VmResourceValue out;
+  if (!secret.ok()) {
+    if (not_found && secret.status().code() == Code::kNotFound) return out;
+    return secret.status();
+  }
+  out.value = std::move(secret).value();
+  out.created = created;
+  return out;
+}
+
 }  // namespace cvm::evidence

@@ -85,6 +85,12 @@ struct KbsToken {
   std::string url;                   // the relying party that issued it
 };
 
+// What a per-VM resource request returned (kbs.h, "vm-resource").
+struct VmResourceValue {
+  std::optional<SecretBytes> value;  // nullopt: the relying party holds none for this VM (GET)
+  bool created = false;              // POST: this request created it (201)
+};
+
 class KbsClient {
  public:
   // `http` must outlive the client. REQUIRES: options.endpoints non-empty, evidence callable.
@@ -97,6 +103,12 @@ class KbsClient {
   // GETs and decrypts `path` ("<repo>/<type>/<tag>", checked with ValidateResourcePath),
   // attesting first when there is no session or its token has expired.
   Result<SecretBytes> GetResource(std::string_view path);
+  // The attested VM's own per-VM resource "<type>/<tag>" (kbs.h, "vm-resource"): GET when
+  // `create` is false (value nullopt when the relying party answers 404 VmResourceNotFound),
+  // POST when it is true (created or the stored value; the value is always set). The same
+  // session, re-attestation and failover rules as GetResource. A relying party without the
+  // plugin answers 404 PluginNotFound: kNotFound.
+  Result<VmResourceValue> VmResource(std::string_view type_tag, bool create);
   // Forgets the session and frees the ephemeral private key.
   void EndSession();
 
@@ -112,6 +124,9 @@ class KbsClient {
   Result<HttpResponse> Send(const KbsEndpoint& endpoint, std::string method, std::string path,
                             const std::string& session_id, std::string body);
   Result<SecretBytes> FetchWith(Session& session, std::string_view path, int* http_status);
+  // GetResource's session, retry and failover loop around `fetch` (what: for messages).
+  Result<SecretBytes> WithSession(std::string_view what,
+                                  const std::function<Result<SecretBytes>(Session&, int*)>& fetch);
   Status HttpError(const KbsEndpoint& endpoint, std::string_view step,
                    const HttpResponse& response) const;
 

@@ -1,5 +1,5 @@
 // Fuzzes what a local API caller controls: the request target (path and query, routed and
-// decoded by ApiHandler) and a key-socket peer's abstract address (ParsePeerAddress).
+// decoded by ApiHandler), its body, and a key-socket peer's abstract address (ParsePeerAddress).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,15 +33,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Metrics metrics;
   static SecretStore secrets;
   static NoEvidence evidence;
-  static ApiHandler handler(ApiHandler::Deps{&config, &state, &metrics, &secrets, &evidence, [] {},
-                                             [] { return std::string(); },
-                                             &cvm::SystemClock::Get()});
+  static ApiHandler handler(
+      ApiHandler::Deps{&config, &state, &metrics, &secrets, &evidence, [] {},
+                       [] { return std::string(); }, &cvm::SystemClock::Get(),
+                       [](const std::string&) -> cvm::Result<std::pair<bool, std::string>> {
+                         return cvm::Unavailable("no relying party in the fuzzer");
+                       }});
   std::string_view input(reinterpret_cast<const char*>(data), size);
   (void)ParsePeerAddress(input);
   ApiRequest request;
   request.method = size % 2 ? "GET" : "POST";
   request.target = std::string(input);
   request.peer = PeerCred{1, static_cast<uid_t>(size % 3), 0};
+  // The same bytes as a body: the JSON of POST /v1/luks/key and /v1/luks/provision.
+  request.body = std::string(input);
   (void)handler.Handle(request);
   return 0;
 }

@@ -31,6 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)SessionIdFromSetCookie(text);
   (void)SessionIdFromCookieHeader(text);
   (void)ValidateResourcePath(text);
+  (void)VmResourceTypeTag(text);
   (void)ParseTeeKind(text);
   (void)ParseKbsHashAlgorithm(text);
   return 0;

@@ -80,4 +80,55 @@ Result<SecretBytes> FetchVolumeKey(HttpClient& http, const VolumeKeyRequest& req
   return DeadlineExceeded(msg);
 }
 
+Result<ProvisionAnswer> ProvisionVolumeKey(HttpClient& http, const std::string& socket,
+                                           const std::string& resource,
+                                           std::chrono::milliseconds timeout) {
+  std::string body = json{{"resource", resource}}.dump();
+  HttpRequest req;
+  req.method = "POST";
+  req.url = "http://localhost/v1/luks/provision";
+  req.unix_socket = socket;
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body.assign(body.begin(), body.end());
+  req.max_response_bytes = 64 << 10;
+  const auto end = Clock::now() + timeout;
+  std::string last = "the agent was not asked";
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now());
+    if (left.count() <= 0) break;
+    req.timeout = left;
+    req.connect_timeout = left;
+    auto resp = http.Send(req);
+    if (!resp.ok()) {
+      last = "cannot reach cvm-agentd at " + socket + ": " + resp.status().message();
+      std::this_thread::sleep_for(
+          std::min(std::chrono::milliseconds(250),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now())));
+      continue;
+    }
+    if (resp->status != 200) {
+      std::string text =
+          "cvm-agentd did not provision resource '" + resource + "': " + ErrorText(*resp);
+      if (resp->status == 403) return PermissionDenied(text);
+      if (resp->status == 404) return NotFound(text);
+      if (resp->status == 400) return InvalidInput(text);
+      return Unavailable(text);
+    }
+    json j = json::parse(AsChars(resp->body), nullptr, false);
+    if (!j.is_object() || !j.contains("uuid") || !j["uuid"].is_string() || !j.contains("created") ||
+        !j["created"].is_boolean()) {
+      return InvalidInput("cvm-agentd: malformed answer to /v1/luks/provision");
+    }
+    ProvisionAnswer out;
+    out.uuid = j["uuid"].get<std::string>();
+    out.created = j["created"].get<bool>();
+    if (j.contains("relying_party") && j["relying_party"].is_string()) {
+      out.relying_party = j["relying_party"].get<std::string>();
+    }
+    return out;
+  }
+  return DeadlineExceeded("no answer from cvm-agentd within " +
+                          std::to_string(timeout.count() / 1000) + " s: " + last);
+}
+
 }  // namespace cvm::luks

@@ -41,4 +41,19 @@ std::string AgentSocketPath();
 // The key is never logged; the response buffer becomes the SecretBytes without another copy.
 Result<SecretBytes> FetchVolumeKey(HttpClient& http, const VolumeKeyRequest& request);
 
+struct ProvisionAnswer {
+  std::string uuid;           // the volume UUID the agent's configuration names for the resource
+  bool created = false;       // false: the relying party already held this VM's key
+  std::string relying_party;  // the one that answered
+};
+
+// Asks the agent to create (or find) this VM's key of the per-VM resource `resource` at the
+// relying party (POST /v1/luks/provision; docs/api.md). The key itself is then fetched with
+// FetchVolumeKey, through the same checks as at boot. While the agent cannot be reached it is
+// retried until `timeout`; any answer is final: kPermissionDenied (403: not root, or the
+// relying party refused), kNotFound (404), kInvalidInput (400), kUnavailable otherwise.
+Result<ProvisionAnswer> ProvisionVolumeKey(HttpClient& http, const std::string& socket,
+                                           const std::string& resource,
+                                           std::chrono::milliseconds timeout);
+
 }  // namespace cvm::luks

@@ -56,7 +56,7 @@ Status ApplyPbkdf(crypt_device* cd, const PbkdfOptions& pbkdf) {
 }  // namespace
 
 Result<Device> Device::Format(const std::string& path, const SecretBytes& key,
-                              const PbkdfOptions& pbkdf) {
+                              const PbkdfOptions& pbkdf, const std::string& uuid) {
   crypt_device* cd = nullptr;
   Device d(nullptr, true, path);
   int rc = crypt_init(&cd, path.c_str());
@@ -65,7 +65,8 @@ Result<Device> Device::Format(const std::string& path, const SecretBytes& key,
   CVM_RETURN_IF_ERROR(ApplyPbkdf(cd, pbkdf));
   crypt_params_luks2 params{};
   params.sector_size = 512;
-  rc = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", nullptr, nullptr, 64, &params);
+  rc = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", uuid.empty() ? nullptr : uuid.c_str(),
+                    nullptr, 64, &params);
   if (rc < 0) return d.Err(rc, "cannot format as LUKS2");
   rc = crypt_keyslot_add_by_volume_key(
       cd, CRYPT_ANY_SLOT, nullptr, 0, reinterpret_cast<const char*>(key.view().data()), key.size());

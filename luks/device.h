@@ -38,10 +38,10 @@ class Device {
   // Opens `path` (a block device or an image file) and loads its LUKS2 header. kInvalidInput
   // when it is not LUKS2, kNotFound / kPermissionDenied from the system.
   static Result<Device> Open(const std::string& path);
-  // Formats `path` as LUKS2 (aes-xts-plain64, 512-bit volume key, a random UUID) with one
-  // keyslot that `key` opens. Destroys whatever the device held.
+  // Formats `path` as LUKS2 (aes-xts-plain64, 512-bit volume key, UUID `uuid`, random when
+  // empty) with one keyslot that `key` opens. Destroys whatever the device held.
   static Result<Device> Format(const std::string& path, const SecretBytes& key,
-                               const PbkdfOptions& pbkdf);
+                               const PbkdfOptions& pbkdf, const std::string& uuid = "");
   // Adopts a handle libcryptsetup owns (the plugin's); it is not freed.
   static Device Borrow(crypt_device* cd);
 

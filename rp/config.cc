@@ -125,6 +125,34 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
                        }
                      }}});
           }},
+         {"vm_resources",
+          [&](const YAML::Node& v, const std::string& k) {
+            VmResourceConfig vm;
+            r.Walk(
+                v, k,
+                {{"dir", [&](const YAML::Node& a, const std::string& ak) { vm.dir = path(a, ak); }},
+                 {"identity",
+                  [&](const YAML::Node& a, const std::string& ak) {
+                    vm.identity.clear();
+                    for (const auto& name : r.StringList(a, ak)) {
+                      auto f = ParseVmIdentityField(name);
+                      if (!f.ok()) r.Fail(a, ak, f.status().message());
+                      vm.identity.push_back(*f);
+                    }
+                    if (vm.identity.empty()) r.Fail(a, ak, "at least one identity field");
+                  }},
+                 {"size",
+                  [&](const YAML::Node& a, const std::string& ak) {
+                    vm.value_size = r.Number(a, ak, 4096);
+                    if (vm.value_size < 16) r.Fail(a, ak, "at least 16 bytes");
+                  }},
+                 {"max_per_vm", [&](const YAML::Node& a, const std::string& ak) {
+                    vm.max_per_vm = r.Number(a, ak, 100000);
+                    if (vm.max_per_vm == 0) r.Fail(a, ak, "at least 1");
+                  }}});
+            if (vm.dir.empty()) r.Fail(v, k, "dir is required");
+            c.vm_resources = std::move(vm);
+          }},
          {"session_timeout",
           [&](const YAML::Node& v, const std::string& k) {
             c.session_timeout = r.Duration(v, k);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "common/x509.h"
 #include "rp/http_server.h"
 #include "rp/resources.h"
+#include "rp/vm_resources.h"
 
 namespace cvm::rp {
 
@@ -58,6 +60,8 @@ struct Config {
   size_t max_sessions = 100000;
   size_t max_connections = 4096;
   ResourceLimits resource_limits;
+  // Per-VM resources (the vm-resource plugin); nullopt: not served.
+  std::optional<VmResourceConfig> vm_resources;
 };
 
 Result<Config> ParseConfig(std::string_view yaml, const std::string& file);

@@ -86,7 +86,7 @@ KbsService::KbsService(const Clock& clock, SessionStore& sessions, const Apprais
       signer_(signer),
       audit_(audit),
       options_(std::move(options)),
-      state_{std::move(policy), std::move(resources)} {
+      state_{std::move(policy), std::move(resources), nullptr} {
   if (!state_.resources) state_.resources = std::make_shared<const ResourceStore>();
 }
 
@@ -143,6 +143,9 @@ HttpOut KbsService::Handle(const HttpIn& request) {
       record.resource = std::string(resource);
       record.reasons.push_back(request.method + ": cvm-rp has no admin API for resources");
       return Refuse(std::move(record), 401, "PluginInternalError", "Plugin internal error");
+    }
+    if (plugin == evidence::kVmResourcePlugin && Snapshot().vm_store) {
+      return VmResource(request, rest.substr(std::min(rest.size(), plugin.size() + 1)));
     }
     AuditRecord record = Record("plugin", request);
     record.reasons.push_back(request.method + " " + std::string(path) + ": no such endpoint");

@@ -13,6 +13,12 @@
 // our key and known to this process) -> path -> the governing policy rule against the claims
 // the token was issued for (evidence age counted from the nonce's issue) -> the resource ->
 // sealed to the TEE key as JWE.
+//
+// /kbs/v0/vm-resource/<type>/<tag> (GET and POST; evidence/kbs.h, rp/vm_resources.h), once
+// EnableVmResources was called: the same token resolution, then the VM id derived from the
+// claims the token was issued for, then the policy rule governing "vm/<type>/<tag>", then the
+// VM's own value (GET; 404 VmResourceNotFound when it has none) or get-or-create (POST; 201 when
+// created), sealed as JWE. Without a store the plugin is absent (404 PluginNotFound).
 #pragma once
 
 #include <chrono>
@@ -28,6 +34,7 @@
 #include "rp/policy.h"
 #include "rp/resources.h"
 #include "rp/sessions.h"
+#include "rp/vm_resources.h"
 
 namespace cvm::rp {
 
@@ -51,6 +58,9 @@ class KbsService {
   // Replaces the policy and resources (SIGHUP). Requests already running keep what they had.
   void Reload(std::shared_ptr<const Policy> policy, std::shared_ptr<const ResourceStore> resources);
 
+  // Serves per-VM resources from `store` (see above); nullptr: the plugin is absent. Thread-safe.
+  void EnableVmResources(std::shared_ptr<VmResourceStore> store);
+
   // Thread-safe; never throws.
   HttpOut Handle(const HttpIn& request);
 
@@ -58,12 +68,18 @@ class KbsService {
   struct State {
     std::shared_ptr<const Policy> policy;
     std::shared_ptr<const ResourceStore> resources;
+    std::shared_ptr<VmResourceStore> vm_store;  // nullptr: no vm-resource plugin
   };
   State Snapshot() const;
 
   HttpOut Auth(const HttpIn& request);
   HttpOut Attest(const HttpIn& request);
   HttpOut Resource(const HttpIn& request, std::string_view path);
+  HttpOut VmResource(const HttpIn& request, std::string_view type_tag);
+  // The grant of the request's attested session cookie, else of its Bearer token; nullptr with
+  // *refusal set (and the record's reasons filled) when there is none or it is not valid now.
+  std::shared_ptr<const Grant> GrantOf(const HttpIn& request, TimePoint now, AuditRecord& record,
+                                       HttpOut* refusal);
   HttpOut Refuse(AuditRecord record, int status, std::string_view variant, std::string_view detail);
   std::string SessionCookie(const Session& session) const;
 

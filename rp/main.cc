@@ -103,6 +103,16 @@ int Serve(const std::string& file) {
   KbsService service(clock, sessions, *backends->appraiser, *backends->sealer, *backends->signer,
                      **audit, service_options, loaded->policy, loaded->resources);
 
+  if (config.vm_resources) {
+    auto store = VmResourceStore::Open(*config.vm_resources);
+    if (!store.ok()) {
+      log::Error(store.status().ToString());
+      return kExitUsage;
+    }
+    service.EnableVmResources(std::shared_ptr<VmResourceStore>(std::move(store).value()));
+    log::Notice("cvm-rp: per-VM resources in " + config.vm_resources->dir);
+  }
+
   // Signals are taken by this thread only (sigwait); the server threads inherit the mask.
   sigset_t signals;
   sigemptyset(&signals);

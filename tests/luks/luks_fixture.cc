@@ -106,24 +106,37 @@ ProcessResult OpenWithToken(const std::string& image, const std::string& agent_s
 
 Agent::Agent(const TempDir& dir, const std::string& rp_url, const std::string& uuid,
              const std::string& deadline)
-    : socket_(dir.File("run/api.sock")) {
-  std::string config =
-      "tee: sim-snp\nsim: {state_dir: " + dir.File("sim") +
-      "}\nrelying_parties:\n  - url: " + rp_url + "\n    token_key: " + dir.File("token.pub") +
-      "\ntimeouts: {connect: 2s, request: 5s, deadline: " + deadline +
-      ", backoff_initial: 200ms, backoff_max: 1s}\n"
-      // cvm-rp's tokens live 5 minutes, as long as the default before_expiry: without this the
-      // daemon would re-attest at once, again and again.
-      "refresh: {before_expiry: 30s}\n"
-      "resources:\n  - name: disk-key\n    path: default/key/app\n    sinks:\n"
-      "      cryptsetup: {volume: data, uuid: " +
-      uuid + "}\napi: {socket: " + socket_ + "}\npaths: {secrets_dir: " + dir.File("secrets") +
-      ", cryptsetup_socket: " + dir.File("run/cryptsetup.sock") + "}\n";
-  WriteText(dir.File("agent.yaml"), config);
+    : Agent(dir, [&] {
+        AgentOptions o;
+        o.rp_url = rp_url;
+        o.uuid = uuid;
+        o.deadline = deadline;
+        return o;
+      }()) {}
+
+Agent::Agent(const TempDir& dir, const AgentOptions& o) {
+  std::string run = o.name.empty() ? dir.File("run") : dir.File(o.name);
+  std::string config_file = dir.File((o.name.empty() ? "agent" : o.name) + ".yaml");
+  socket_ = run + "/api.sock";
+  std::string config = "tee: sim-snp\nsim: {state_dir: " + dir.File("sim") +
+                       (o.measurement.empty() ? "" : ", measurement: \"" + o.measurement + "\"") +
+                       "}\nrelying_parties:\n  - url: " + o.rp_url +
+                       "\n    token_key: " + dir.File("token.pub") +
+                       "\ntimeouts: {connect: 2s, request: 5s, deadline: " + o.deadline +
+                       ", backoff_initial: 200ms, backoff_max: 1s}\n"
+                       // cvm-rp's tokens live 5 minutes, as long as the default before_expiry:
+                       // without this the daemon would re-attest at once, again and again.
+                       "refresh: {before_expiry: 30s}\n"
+                       "resources:\n  - name: " +
+                       o.resource + "\n    path: \"" + o.path + "\"\n    sinks:\n" +
+                       "      cryptsetup: {volume: data, uuid: " + o.uuid +
+                       "}\napi: {socket: " + socket_ + "}\npaths: {secrets_dir: " + run +
+                       "/secrets, cryptsetup_socket: " + run + "/cryptsetup.sock}\n";
+  WriteText(config_file, config);
   process_ = std::make_unique<::cvm::agent::testing::ChildProcess>(
       std::vector<std::string>{::cvm::testing::BinaryDir() + "/agent/cvm-agentd", "--config",
-                               dir.File("agent.yaml")},
-      dir.File("agent.log"));
+                               config_file},
+      o.name.empty() ? dir.File("agent.log") : dir.File(o.name + ".log"));
 }
 
 bool Agent::WaitReady(std::string* last) {

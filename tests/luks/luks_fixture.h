@@ -43,11 +43,23 @@ ProcessResult RunWithPlugin(const std::vector<std::string>& argv, const std::str
 
 // cvm-agentd on the simulated SNP platform in `dir` (see tests/agent/rp_process.h), with one
 // resource "disk-key" (cvm-rp's default/key/app) that POST /v1/luks/key serves to the volume
-// `uuid`. Its API socket is socket().
+// `uuid`, or the resource AgentOptions describe. Its API socket is socket().
+struct AgentOptions {
+  std::string rp_url;
+  std::string uuid;  // the volume the resource's key is for
+  std::string deadline = "30s";
+  // A name for this VM's files (dir/NAME.yaml, dir/NAME/...); "" : dir/agent.yaml, dir/run/...
+  std::string name;
+  std::string resource = "disk-key";
+  std::string path = "default/key/app";  // e.g. "{vm_id}/luks/data" for a per-VM key
+  std::string measurement;               // the simulated launch measurement; "" : zeros
+};
+
 class Agent {
  public:
   Agent(const TempDir& dir, const std::string& rp_url, const std::string& uuid,
         const std::string& deadline = "30s");
+  Agent(const TempDir& dir, const AgentOptions& options);
   std::string socket() const { return socket_; }
   std::string Log() const { return process_->Log(); }
   // Waits until the daemon reports ready (true) or 30 s pass; `last` gets its last answer.

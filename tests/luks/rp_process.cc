@@ -33,7 +33,10 @@ void CreateSimSnp(const ::cvm::testing::TempDir& dir) {
   REQUIRE(sim.ok());
 }
 
-RelyingParty::RelyingParty(const ::cvm::testing::TempDir& dir, const std::string& measurement) {
+RelyingParty::RelyingParty(const ::cvm::testing::TempDir& dir, const std::string& measurement)
+    : RelyingParty(dir, RelyingPartyOptions{{measurement}, false}) {}
+
+RelyingParty::RelyingParty(const ::cvm::testing::TempDir& dir, const RelyingPartyOptions& options) {
   auto key = GenerateEcKey(Curve::kP256);
   REQUIRE(key.ok());
   auto priv = PrivateKeyToPem(key->get());
@@ -42,20 +45,26 @@ RelyingParty::RelyingParty(const ::cvm::testing::TempDir& dir, const std::string
   auto pub = PublicKeyToPem(key->get());
   REQUIRE(pub.ok());
   Write(dir.File("token.pub"), *pub);
+  std::string measurements;
+  for (const auto& m : options.measurements) {
+    measurements += (measurements.empty() ? "" : "\", \"") + m;
+  }
   Write(dir.File("policy.yaml"),
         "version: 1\ndefault:\n  tee: [snp]\n  allow_simulated: true\n"
         "  allow_debug: false\n  max_evidence_age: 5m\n"
         "  snp_measurements: [\"" +
-            measurement + "\"]\n");
-  Write(dir.File("cvm-rp.yaml"), std::string("listen:\n  - {address: 127.0.0.1, port: 0}\n"
-                                             "token_key: token.key\npolicy: policy.yaml\n"
-                                             "resources:\n  inline:\n"
-                                             "    default/key/app: {value: \"") +
-                                     kRpSecret +
-                                     "\"}\n"
-                                     "session_timeout: 5m\nthreads: 2\naudit_log: audit.log\n"
-                                     "diagnostic_header: true\n"
-                                     "trust_anchors:\n  snp_roots: [sim/ark.pem]\n");
+            measurements + "\"]\n");
+  Write(dir.File("cvm-rp.yaml"),
+        std::string("listen:\n  - {address: 127.0.0.1, port: 0}\n"
+                    "token_key: token.key\npolicy: policy.yaml\n"
+                    "resources:\n  inline:\n"
+                    "    default/key/app: {value: \"") +
+            kRpSecret +
+            "\"}\n"
+            "session_timeout: 5m\nthreads: 2\naudit_log: audit.log\n"
+            "diagnostic_header: true\n"
+            "trust_anchors:\n  snp_roots: [sim/ark.pem]\n" +
+            (options.vm_resources ? "vm_resources: {dir: vm-resources}\n" : ""));
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{::cvm::testing::BinaryDir() + "/rp/cvm-rp", "--config",
                                dir.File("cvm-rp.yaml")},

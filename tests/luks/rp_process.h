@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/agent/child_process.h"
 #include "tests/testing/testing.h"
@@ -24,9 +25,15 @@ void CreateSimSnp(const ::cvm::testing::TempDir& dir);
 // A relying party (cvm-rp) in `dir` whose policy accepts exactly `measurement`, serving on a
 // port the kernel picks; the simulated SNP platform's ARK in dir/sim is its only SNP root. It
 // releases kRpSecret at default/key/app; dir/token.pub verifies its tokens.
+struct RelyingPartyOptions {
+  std::vector<std::string> measurements;  // accepted SNP measurements (hex)
+  bool vm_resources = false;              // serve per-VM resources from dir/vm-resources
+};
+
 class RelyingParty {
  public:
   RelyingParty(const ::cvm::testing::TempDir& dir, const std::string& measurement);
+  RelyingParty(const ::cvm::testing::TempDir& dir, const RelyingPartyOptions& options);
   const std::string& url() const { return url_; }
   std::string Log() const { return process_->Log(); }
 

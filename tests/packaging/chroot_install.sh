@@ -7,7 +7,8 @@
 #      is-enabled and the .wants symlinks); no process was started and /run/cvm-agent is absent;
 #   4. mkinitramfs with the hook (initramfs-tools and cryptsetup-initramfs installed, a crypttab
 #      naming the agent's keyscript) builds an initrd whose listing has the agent, the token
-#      plugin (when the package has it), the configuration, the boot scripts and the keyscript;
+#      plugin (which the package must ship in libcryptsetup's token directory), the
+#      configuration, the boot scripts and the keyscript;
 #   5. in a second chroot, dracut with the 90cvm-agent module builds an initrd whose listing has
 #      the agent, the plugin, the configuration, the initrd unit and rd.neednet=1;
 #   6. purging the package removes the enablement and the state directory.
@@ -73,7 +74,16 @@ if in_root "$root" apt-get install -y -qq --no-install-recommends /tmp/cvm-agent
 else
   tail -30 "$work/install.log"; fail "apt-get install"; exit 1
 fi
-plugin=$(in_root "$root" dpkg -L cvm-agent | grep 'libcryptsetup-token-cvm.so$' || true)
+# The token plugin must be in libcryptsetup's token directory (multiarch; Debian 12 amd64:
+# /usr/lib/x86_64-linux-gnu/cryptsetup), where cryptsetup and systemd-cryptsetup look for it.
+case "$(in_root "$root" dpkg --print-architecture)" in
+  amd64) multiarch=x86_64-linux-gnu ;;
+  arm64) multiarch=aarch64-linux-gnu ;;
+  *) multiarch=unknown ;;
+esac
+plugin=/usr/lib/$multiarch/cryptsetup/libcryptsetup-token-cvm.so
+in_root "$root" dpkg -L cvm-agent | grep -qx "$plugin" && pass "the package ships $plugin" ||
+  fail "the package does not ship $plugin"
 
 # Files, modes and owners.
 expect() {  # PATH MODE OWNER:GROUP
@@ -103,7 +113,7 @@ expect /usr/lib/cvm-agent/cryptroot-keyscript 755 root:root
 expect /usr/lib/dracut/modules.d/90cvm-agent/module-setup.sh 755 root:root
 expect /usr/lib/dracut/modules.d/90cvm-agent/cvm-agentd-initrd.service 644 root:root
 expect /usr/share/doc/cvm-agent/copyright 644 root:root
-if [ -n "$plugin" ]; then expect "$plugin" 644 root:root; else echo "note: the package has no token plugin"; fi
+expect "$plugin" 644 root:root
 grep -qx /etc/cvm-agent/config.yaml "$root/var/lib/dpkg/info/cvm-agent.conffiles" &&
   pass "config.yaml is a conffile" || fail "config.yaml is not a conffile"
 for b in /usr/sbin/cvm-agentd /usr/bin/cvmctl /usr/bin/cvm-rp; do
@@ -146,7 +156,7 @@ if in_root "$root" apt-get install -y -qq --no-install-recommends initramfs-tool
     list=$(in_root "$root" lsinitramfs /tmp/initrd.img)
     for f in usr/sbin/cvm-agentd etc/cvm-agent/config.yaml scripts/init-premount/cvm-agent \
       scripts/local-bottom/cvm-agent usr/lib/cvm-agent/cryptroot-keyscript conf/conf.d/cvm-agent \
-      ${plugin:+${plugin#/}}; do
+      "${plugin#/}"; do
       grep -qx "$f" <<<"$list" && pass "mkinitramfs initrd has $f" || fail "mkinitramfs initrd lacks $f"
     done
     echo "mkinitramfs initrd: $(stat -c %s "$root/tmp/initrd.img") bytes, $(wc -l <<<"$list") entries"
@@ -167,7 +177,7 @@ if in_root "$droot" apt-get install -y -qq --no-install-recommends /tmp/cvm-agen
   if in_root "$droot" dracut --force --no-hostonly --kver "$kver" --add cvm-agent /tmp/initrd.img >"$work/dracut.log" 2>&1; then
     list=$(in_root "$droot" lsinitrd /tmp/initrd.img | sed 's/ -> .*//' | awk '{print $NF}')
     for f in usr/sbin/cvm-agentd etc/cvm-agent/config.yaml usr/lib/systemd/system/cvm-agentd-initrd.service \
-      etc/cmdline.d/90cvm-agent.conf ${plugin:+${plugin#/}}; do
+      etc/cmdline.d/90cvm-agent.conf "${plugin#/}"; do
       grep -qx "$f" <<<"$list" && pass "dracut initrd has $f" || fail "dracut initrd lacks $f"
     done
     # `systemctl --root add-wants` links in /etc/systemd/system.

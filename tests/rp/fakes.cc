@@ -30,6 +30,7 @@ Result<Appraisal> FakeAppraiser::Appraise(const AppraisalInput& input) const {
   };
   c.measurement = hex("measurement");
   c.host_data = hex("host_data");
+  c.chip_id = hex("chip_id");
   if (f.contains("tcb")) {
     for (auto& [k, v] : f["tcb"].items()) c.tcb[k] = v.get<uint64_t>();
   }
