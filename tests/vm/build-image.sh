@@ -46,6 +46,8 @@ cleanup() {
   [ -e "$out" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 t0=$SECONDS
 log() { echo "build-image: [$((SECONDS - t0)) s] $*"; }
 
