@@ -172,7 +172,8 @@ for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 pids=()
 log "volumes: token $token_uuid (bound), socket $socket_uuid"
 
-# 4. Install the package as an image builder does.
+# 4. Install the package as an image builder does (dmsetup: device-mapper's udev rules, without
+# which /dev/mapper/NAME never appears as a systemd device).
 mount -t proc proc "$root/proc" && mounts+=("$root/proc")
 mkdir -p "$cache/apt-archives/partial"
 mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives" && mounts+=("$root/var/cache/apt/archives")
@@ -181,7 +182,7 @@ echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"
 in_root apt-get update -qq >/dev/null
 cp "$deb" "$root/tmp/cvm-agent.deb"
 log "apt-get install cvm-agent"
-in_root apt-get install -y -qq --no-install-recommends /tmp/cvm-agent.deb >"$work/install.log" 2>&1 ||
+in_root apt-get install -y -qq --no-install-recommends /tmp/cvm-agent.deb dmsetup >"$work/install.log" 2>&1 ||
   { tail -30 "$work/install.log"; exit 1; }
 rm -f "$root/tmp/cvm-agent.deb"
 
