@@ -227,7 +227,7 @@ in_root chown -R cvm-agent:cvm-agent /var/lib/cvm-agent
 chmod 0700 "$root/var/lib/cvm-agent"
 
 # The volumes: crypttab and fstab as docs/image-builders.md shows; headless: no prompt, the
-# unlock fails closed. x-systemd.makefs gives each fresh volume its file system at first boot.
+# unlock fails closed. cvm-test-mkfs@ gives each fresh volume its file system at first boot.
 cat >"$root/etc/crypttab" <<EOF
 # <name>   <device>           <key file>                       <options>
 cvmtoken   UUID=$token_uuid   none                             luks,headless=true,token-timeout=60s
@@ -235,8 +235,8 @@ cvmsocket  UUID=$socket_uuid  /run/cvm-agent/cryptsetup.sock   luks,headless=tru
 EOF
 cat >"$root/etc/fstab" <<EOF
 /dev/vda              /            ext4  rw,errors=remount-ro                          0 1
-/dev/mapper/cvmtoken  /srv/token   ext4  defaults,x-systemd.makefs,x-systemd.device-timeout=150s  0 2
-/dev/mapper/cvmsocket /srv/socket  ext4  defaults,x-systemd.makefs,x-systemd.device-timeout=150s  0 2
+/dev/mapper/cvmtoken  /srv/token   ext4  defaults,x-systemd.device-timeout=150s  0 2
+/dev/mapper/cvmsocket /srv/socket  ext4  defaults,x-systemd.device-timeout=150s  0 2
 EOF
 mkdir -p "$root/srv/token" "$root/srv/socket"
 
@@ -244,6 +244,7 @@ mkdir -p "$root/srv/token" "$root/srv/socket"
 install -d "$root/usr/local/lib/cvm-test"
 install -m 0755 "$here/guest/share" "$here/guest/report" "$root/usr/local/lib/cvm-test/"
 for u in "$here"/guest/*.service; do install -m 0644 "$u" "$root/etc/systemd/system/"; done
+systemctl --root="$root" enable cvm-test-mkfs@cvmtoken.service cvm-test-mkfs@cvmsocket.service >/dev/null 2>&1
 systemctl --root="$root" enable cvm-test-share.service cvm-test-rp.service cvm-test-app.service \
   cvm-test-other.service cvm-test-report.service cvm-test-deadline.service >/dev/null 2>&1
 systemctl --root="$root" mask serial-getty@ttyS0.service getty@tty1.service \
