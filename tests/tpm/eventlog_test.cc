@@ -52,7 +52,8 @@ TEST_CASE("A PCR the log never extends must be zero") {
   CHECK(ValidatePcrsAgainstEventLog(quoted, Rhel8()).code() == Code::kRejected);
 }
 
-TEST_CASE("The event log accounts for PCRs 0-9 and the PCRs it extends but not for IMA's or DRTM's") {
+TEST_CASE(
+    "The event log accounts for PCRs 0-9 and the PCRs it extends but not for IMA's or DRTM's") {
   PcrValues quoted = Rhel8Expected();
   quoted[DigestAlg::kSha256][10] = Bytes(32, 0x10);
   quoted[DigestAlg::kSha256][17] = Bytes(32, 0xff);
