@@ -50,6 +50,25 @@ PcrValues ReplayPcrs(const tcg::EventLog& log) {
   return out;
 }
 
+PcrValues PcrsCoveredByEventLog(const PcrValues& quoted, const tcg::EventLog& log,
+                                std::vector<std::string>* not_covered) {
+  constexpr uint32_t kLastBootPcr = 9;
+  const PcrValues replayed = ReplayPcrs(log);
+  PcrValues covered;
+  for (const auto& [alg, bank] : quoted) {
+    auto extended = replayed.find(alg);
+    for (const auto& [index, value] : bank) {
+      if (index <= kLastBootPcr ||
+          (extended != replayed.end() && extended->second.count(index) != 0)) {
+        covered[alg][index] = value;
+      } else if (not_covered != nullptr) {
+        not_covered->push_back(Name(alg, index));
+      }
+    }
+  }
+  return covered;
+}
+
 Status ValidatePcrsAgainstEventLog(const PcrValues& quoted, const tcg::EventLog& log) {
   PcrValues replayed = ReplayPcrs(log);
   bool log_has_bank = false;

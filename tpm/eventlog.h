@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/tcg_eventlog.h"
 #include "tpm/pcr.h"
@@ -33,6 +34,15 @@ PcrValues ReplayPcrs(const tcg::EventLog& log);
 // mismatch too. Use it only on PCRs the log is meant to account for (firmware and boot loader,
 // typically 0-9), not PCRs extended at run time without log entries.
 Status ValidatePcrsAgainstEventLog(const PcrValues& quoted, const tcg::EventLog& log);
+
+// The quoted PCRs that `log` accounts for: the firmware's and boot loader's PCRs 0-9 (the TCG PC
+// Client profile logs every extend of these), and every other PCR the log extends in that bank.
+// The rest say nothing about the log: IMA's PCR 10 (its own log), the DRTM PCRs 17-22 (reset to
+// all ones without a dynamic launch), PCRs an OS extends without logging them here. Their names
+// ("sha256:10") are appended to `not_covered` (may be null); they stay in the quote, for a policy
+// on expected values to check.
+PcrValues PcrsCoveredByEventLog(const PcrValues& quoted, const tcg::EventLog& log,
+                                std::vector<std::string>* not_covered);
 
 // Validation of expected values: every PCR in `expected` must be in `actual` with that value.
 // kRejected listing every violation (missing or different).

@@ -52,6 +52,24 @@ TEST_CASE("A PCR the log never extends must be zero") {
   CHECK(ValidatePcrsAgainstEventLog(quoted, Rhel8()).code() == Code::kRejected);
 }
 
+TEST_CASE(
+    "The event log accounts for PCRs 0-9 and the PCRs it extends but not for IMA's or DRTM's") {
+  PcrValues quoted = Rhel8Expected();
+  quoted[DigestAlg::kSha256][10] = Bytes(32, 0x10);
+  quoted[DigestAlg::kSha256][17] = Bytes(32, 0xff);
+  std::vector<std::string> not_covered;
+  PcrValues covered = PcrsCoveredByEventLog(quoted, Rhel8(), &not_covered);
+  CHECK(not_covered == std::vector<std::string>{"sha256:10", "sha256:17"});
+  CHECK(covered[DigestAlg::kSha256].count(8) == 1);
+  CHECK(covered[DigestAlg::kSha256].count(14) == 1);  // extended by the log (shim's MokList)
+  CHECK(covered[DigestAlg::kSha256].count(10) == 0);
+  CHECK(covered[DigestAlg::kSha1] == quoted[DigestAlg::kSha1]);
+  CHECK(ValidatePcrsAgainstEventLog(covered, Rhel8()).ok());
+  // A covered PCR still has to match.
+  covered[DigestAlg::kSha256][8][0] = 1;
+  CHECK(ValidatePcrsAgainstEventLog(covered, Rhel8()).code() == Code::kRejected);
+}
+
 TEST_CASE("A quoted bank the log does not carry is a mismatch") {
   PcrValues quoted;
   quoted[DigestAlg::kSha512][0] = Bytes(64, 0);
