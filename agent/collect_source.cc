@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "common/file_util.h"
 #include "common/http.h"
@@ -203,7 +205,19 @@ Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(
   const bool azure = IsAzure(platform.kind);
   impl->include_tpm = config.tpm.enabled && !azure;
   if (azure || config.tpm.enabled) {
+    // At boot the agent may start before udev has given /dev/tpmrm0 its group (the unit runs
+    // early, before cryptsetup): a device TPM gets a few seconds to become usable.
     auto t = tpm::OpenTpm(config.tpm.tcti);
+    const bool device = config.tpm.tcti.rfind("device:", 0) == 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    if (!t.ok() && device) {
+      log::Warning("TPM " + config.tpm.tcti + " not usable yet (" + t.status().message() +
+                   "): retrying for up to 10 s");
+      while (!t.ok() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        t = tpm::OpenTpm(config.tpm.tcti);
+      }
+    }
     if (!t.ok()) return Unavailable("TPM " + config.tpm.tcti + ": " + t.status().ToString());
     impl->tpm = std::move(t).value();
     impl->event_log = config.tpm.event_log;

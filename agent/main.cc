@@ -139,10 +139,26 @@ int Run(const Config& config) {
   int inherited = sd_listen_fds(1);
   if (inherited < 0) inherited = 0;
 
+  // systemd-cryptsetup and LoadCredential= may connect before the first delivery (the sockets
+  // listen from the start, and under socket activation before the agent runs): a request for a
+  // configured resource is held until its secret arrives, rather than answered with nothing. It
+  // gives up when the resource failed or is not provisioned, the boot attestation failed, the
+  // boot deadline passed, or the agent stops.
+  std::atomic<bool> key_waits_cancelled{false};
   auto lookup = [&](const KeyRequest& request) -> std::optional<SecretBytes> {
     const ResourceConfig* r = ResolveKeyRequest(config, request);
     if (r == nullptr) return std::nullopt;
-    return secrets.Get(r->name);
+    const auto until = std::chrono::steady_clock::now() + config.timeouts.deadline;
+    return WaitForSecret(secrets, r->name, [&] {
+      if (key_waits_cancelled || state.phase() == AgentPhase::kFailed ||
+          std::chrono::steady_clock::now() >= until) {
+        return true;
+      }
+      auto resources = state.resources();
+      auto it = resources.find(r->name);
+      return it != resources.end() && (it->second.state == DeliveryState::kFailed ||
+                                       it->second.state == DeliveryState::kNotProvisioned);
+    });
   };
   std::unique_ptr<KeySocketServer> credentials, cryptsetup;
   bool want_credentials = false, want_cryptsetup = false;
@@ -240,6 +256,7 @@ int Run(const Config& config) {
     flow.RunForever();
   }
   sd_notify(0, "STOPPING=1");
+  key_waits_cancelled = true;
   (*server)->Stop();
   if (credentials) credentials->Stop();
   if (cryptsetup) cryptsetup->Stop();

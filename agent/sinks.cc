@@ -47,6 +47,16 @@ bool FileExists(const std::string& path) {
 
 }  // namespace
 
+std::optional<SecretBytes> WaitForSecret(const SecretStore& store, const std::string& name,
+                                         const std::function<bool()>& give_up,
+                                         std::chrono::milliseconds poll) {
+  while (true) {
+    if (auto secret = store.Get(name)) return secret;
+    if (give_up()) return std::nullopt;
+    std::this_thread::sleep_for(poll);
+  }
+}
+
 Status WriteFileSinks(const Config& config,
                       const std::map<std::string, const SecretBytes*>& secrets) {
   struct Job {

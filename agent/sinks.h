@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -41,6 +42,13 @@ class SecretStore {
   mutable std::mutex mu_;
   std::map<std::string, SecretBytes> secrets_;  // guarded by mu_
 };
+
+// The secret `name` once it is in `store`: checks every `poll` until it is there, or until
+// `give_up()` returns true (then nullopt). For the key sockets, whose clients may connect before
+// the first delivery.
+std::optional<SecretBytes> WaitForSecret(
+    const SecretStore& store, const std::string& name, const std::function<bool()>& give_up,
+    std::chrono::milliseconds poll = std::chrono::milliseconds(50));
 
 // Writes the file sinks of the given resources (name -> secret). All or nothing on the first
 // delivery: when one write fails, the files this call created are removed again and the error

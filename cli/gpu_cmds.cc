@@ -149,6 +149,7 @@ int Verify(Args args) {
 
   gpu::VerifyOptions o;
   o.require_rims = require_rims;
+  o.at = SystemClock::Get().Now();
   if (!at.empty()) {
     auto t = ParseTime(at);
     if (!t.ok()) return Fail(t.status().WithContext("--at"));
@@ -215,6 +216,7 @@ int RimVerify(Args args) {
   parser.Positionals("FILE", 1, 1, &pos);
   if (auto code = parser.Parse(args)) return *code;
   gpu::RimVerifyOptions o;
+  o.at = SystemClock::Get().Now();
   if (!at.empty()) {
     auto t = ParseTime(at);
     if (!t.ok()) return Fail(t.status().WithContext("--at"));
@@ -291,6 +293,7 @@ int Ready(Args args) {
   auto ev = gpu::CollectEvidence(**nvml, nonce);
   if (!ev.ok()) return Fail(ev.status());
   gpu::VerifyOptions o;
+  o.at = SystemClock::Get().Now();
   o.nonce = nonce;
   o.require_rims = require_rims;
   std::optional<gpu::DirectoryRimSource> dir;

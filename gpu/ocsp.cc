@@ -159,6 +159,7 @@ size_t OcspCache::size() const {
 Result<std::vector<std::string>> CheckChainOcsp(const std::vector<Certificate>& chain,
                                                 const OcspOptions& o) {
   if (o.http == nullptr) return InvalidInput("OCSP: no HTTP client");
+  if (o.at == TimePoint{}) return InvalidInput("OCSP: no verification time given");
   std::vector<std::string> reasons;
   for (size_t i = 1; i + 1 < chain.size(); ++i) {
     const Certificate& cert = chain[i];

@@ -47,7 +47,7 @@ class OcspCache {
 struct OcspOptions {
   HttpClient* http = nullptr;  // required; not owned, one request at a time
   std::string url = kNvidiaOcspUrl;
-  TimePoint at = std::chrono::system_clock::now();
+  TimePoint at{};  // REQUIRED: the time answers are checked at (from a Clock; epoch refused)
   // Trust anchors of the responder's chain; empty: NVIDIA's device identity root (roots.h).
   std::vector<Certificate> anchors;
   bool allow_hold = false;     // accept certificateHold (NVIDIA's --allow_hold_cert)

@@ -308,6 +308,7 @@ Result<Rim> ParseRim(ByteSpan xml) {
 }
 
 Result<Rim> VerifyRim(ByteSpan xml, const RimVerifyOptions& options) {
+  if (options.at == TimePoint{}) return InvalidInput("RIM: no verification time given");
   CVM_ASSIGN_OR_RETURN(Doc doc, ParseXml(xml));
   CVM_ASSIGN_OR_RETURN(Rim rim, FromDoc(doc.get()));
   xmlNode* sig_node = nullptr;

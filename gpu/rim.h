@@ -50,8 +50,9 @@ struct Rim {
 Result<Rim> ParseRim(ByteSpan xml);
 
 struct RimVerifyOptions {
-  // When the signer chain's validity periods are evaluated.
-  TimePoint at = std::chrono::system_clock::now();
+  // REQUIRED: when the signer chain's validity periods are evaluated, taken from a Clock; no
+  // default (the epoch is refused).
+  TimePoint at{};
   // Trust anchors; empty: NVIDIA's built-in RIM root (roots.h). Tests pass their own.
   std::vector<Certificate> anchors;
 };

@@ -384,6 +384,7 @@ void CompareMeasurements(const AttestationReport& report, const Rim* driver, con
 }
 
 Result<GpuVerdict> VerifyGpu(const GpuEvidence& evidence, const VerifyOptions& options) {
+  if (options.at == TimePoint{}) return InvalidInput("gpu: no verification time given");
   if (options.nonce && options.nonce->size() != kNonceSize) {
     return InvalidInput("expected nonce must be 32 bytes (see GpuNonce)");
   }
@@ -393,6 +394,7 @@ Result<GpuVerdict> VerifyGpu(const GpuEvidence& evidence, const VerifyOptions& o
 
 Result<EvidenceVerdict> VerifyEvidenceList(std::span<const GpuEvidence> gpus,
                                            const VerifyOptions& options) {
+  if (options.at == TimePoint{}) return InvalidInput("gpu: no verification time given");
   if (!options.nonce) return InvalidInput("gpu evidence list: an expected nonce is required");
   if (options.nonce->size() != kNonceSize) {
     return InvalidInput("expected nonce must be 32 bytes (see GpuNonce)");

@@ -50,9 +50,10 @@ Result<Bytes> LeafFwid(const Certificate& leaf);
 Result<Bytes> GpuNonce(ByteSpan nonce_or_hash);
 
 struct VerifyOptions {
-  // When certificate validity periods are evaluated. NVIDIA's GPU certificates end in 9999; the
-  // RIM signers expire within two years.
-  TimePoint at = std::chrono::system_clock::now();
+  // REQUIRED: when certificate validity periods are evaluated, taken from a Clock
+  // (common/clock.h); no default (the epoch is refused). NVIDIA's GPU certificates end in 9999;
+  // the RIM signers expire within two years.
+  TimePoint at{};
   // The expected nonce (32 bytes, see GpuNonce). nullopt: not checked, and the verdict says so
   // (nonce_checked = false); evidence-list verification requires it.
   std::optional<Bytes> nonce;

@@ -67,8 +67,11 @@ Result<VmIdentityField> ParseVmIdentityField(std::string_view name) {
        {VmIdentityField::kMeasurement, VmIdentityField::kHostData, VmIdentityField::kChipId}) {
     if (name == VmIdentityFieldName(f)) return f;
   }
-  return InvalidInput("'" + std::string(name.substr(0, 64)) +
-                      "' is not an identity field (measurement, host_data, chip_id)");
+  // Appended piece by piece: GCC 12 -O3 reports a false -Wrestrict for "'" + std::string(...).
+  std::string message = "'";
+  message.append(name.substr(0, 64));
+  message += "' is not an identity field (measurement, host_data, chip_id)";
+  return InvalidInput(message);
 }
 
 Result<std::string> DeriveVmId(const evidence::Claims& claims,

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <thread>
 
 #include "common/file_util.h"
 #include "tests/testing/testing.h"
@@ -156,6 +158,34 @@ TEST_CASE("The credentials socket answers an allowed unit with exactly its secre
   CHECK(Fetch(path, "9f8e7d/unit/app.service/dbpass") == "hunter2");
   CHECK(Fetch(path, "0001/unit/worker.service/dbpass") == "hunter2");
   CHECK(server.served() == 2);
+}
+
+TEST_CASE("A key socket holds a request made before delivery until the secret arrives") {
+  TempDir dir;
+  Config config = TwoResources(dir);
+  SecretStore store;
+  std::atomic<bool> give_up{false};
+  KeySocketServer server(KeyRequest::Kind::kCredential,
+                         [&](const KeyRequest& r) -> std::optional<SecretBytes> {
+                           const ResourceConfig* res = ResolveKeyRequest(config, r);
+                           if (res == nullptr) return std::nullopt;
+                           return WaitForSecret(store, res->name, [&] { return give_up.load(); });
+                         });
+  std::string path = dir.File("credentials.sock");
+  REQUIRE(server.Listen(path).ok());
+  std::thread delivery([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    store.Put("db", Secret("late secret"));
+  });
+  // Peer names of their own: tests run in parallel and abstract addresses are system-wide.
+  CHECK(Fetch(path, "1a7e01/unit/app.service/dbpass") == "late secret");
+  delivery.join();
+  // Given up (boot failed, deadline, stopping): the waiting client gets nothing, at once.
+  store.Clear();
+  give_up = true;
+  CHECK(Fetch(path, "1a7e02/unit/app.service/dbpass").empty());
+  CHECK(server.served() == 1);
+  CHECK(server.refused() == 1);
 }
 
 TEST_CASE("The credentials socket gives nothing to another unit or credential name") {

@@ -105,6 +105,7 @@ TEST_CASE("Collecting through a fake NVML gives each GPU's report for the nonce"
   REQUIRE(ev->size() == 2);
   CHECK(nvml.nonces() == std::vector<Bytes>{nonce, nonce});
   VerifyOptions vo;
+  vo.at = std::chrono::system_clock::now();
   vo.nonce = nonce;
   vo.device_anchors = {g1.root(), g2.root()};
   auto v = VerifyEvidenceList(*ev, vo);

@@ -183,6 +183,7 @@ TEST_CASE("An unreachable OCSP responder is an error, and a GPU verdict asked fo
   REQUIRE(sim.ok());
   Bytes nonce(32, 9);
   VerifyOptions o;
+  o.at = Now();
   o.nonce = nonce;
   o.device_anchors = {sim->root()};
   auto plain = VerifyGpu(sim->Evidence(nonce), o);

@@ -4,6 +4,7 @@
 
 #include "common/encoding.h"
 #include "common/x509.h"
+#include "gpu/rim.h"
 #include "gpu/roots.h"
 #include "gpu/sim.h"
 #include "tests/gpu/fixtures.h"
@@ -176,6 +177,7 @@ TEST_CASE("A chain to another root is rejected even if self-consistent") {
   SimGpu sim = *SimGpu::Create({});
   Bytes nonce(32, 7);
   VerifyOptions o;
+  o.at = std::chrono::system_clock::now();
   o.nonce = nonce;
   auto v = VerifyGpu(sim.Evidence(nonce), o);  // the built-in NVIDIA root
   REQUIRE(v.ok());
@@ -199,6 +201,7 @@ TEST_CASE("A simulated Blackwell GPU verifies through its DICE TcbInfo FWID") {
   SimGpu sim = *SimGpu::Create(so);
   Bytes nonce(32, 0x42);
   VerifyOptions o;
+  o.at = std::chrono::system_clock::now();
   o.nonce = nonce;
   o.device_anchors = {sim.root()};
   auto v = VerifyGpu(sim.Evidence(nonce), o);
@@ -221,6 +224,7 @@ TEST_CASE("A simulated Hopper GPU with a different FWID in the report is rejecte
   // b's leaf and chain, a's report: signature and FWID both fail.
   e.chain = b.chain();
   VerifyOptions o;
+  o.at = std::chrono::system_clock::now();
   o.nonce = nonce;
   o.device_anchors = {b.root()};
   auto v = VerifyGpu(e, o);
@@ -238,6 +242,7 @@ TEST_CASE("An evidence list mixing SPT and MPT GPUs is rejected as a whole") {
   Bytes nonce(32, 9);
   std::vector<GpuEvidence> list = {g1.Evidence(nonce), g2.Evidence(nonce)};
   VerifyOptions o;
+  o.at = std::chrono::system_clock::now();
   o.nonce = nonce;
   o.device_anchors = {g1.root(), g2.root()};
   auto v = VerifyEvidenceList(list, o);
@@ -250,11 +255,24 @@ TEST_CASE("An evidence list mixing SPT and MPT GPUs is rejected as a whole") {
 
 TEST_CASE("An evidence list needs a nonce and at least one GPU") {
   VerifyOptions o;
+  o.at = std::chrono::system_clock::now();
   CHECK(VerifyEvidenceList({}, o).status().code() == Code::kInvalidInput);
   o.nonce = Bytes(32, 0);
   auto v = VerifyEvidenceList({}, o);
   REQUIRE(v.ok());
   CHECK_FALSE(v->verified);
+}
+
+TEST_CASE("GPU and RIM verification without a verification time are refused, not run at now") {
+  VerifyOptions o;  // at left unset
+  o.nonce = Bytes(32, 0);
+  auto v = VerifyEvidenceList({}, o);
+  REQUIRE_FALSE(v.ok());
+  CHECK(v.status().message().find("no verification time") != std::string::npos);
+  RimVerifyOptions ro;
+  auto r = VerifyRim(AsBytes("<x/>"), ro);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("no verification time") != std::string::npos);
 }
 
 TEST_CASE("GpuNonce truncates a runtime-data hash to 32 bytes and refuses other sizes") {
