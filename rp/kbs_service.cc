@@ -340,41 +340,9 @@ HttpOut KbsService::Resource(const HttpIn& request, std::string_view path) {
   AuditRecord record = Record("resource", request);
   record.resource = std::string(path);
   TimePoint now = clock_.Now();
-  std::shared_ptr<const Grant> grant;
-  std::string id = SessionIdOf(request);
-  if (!id.empty()) {
-    auto session = sessions_.Get(id);
-    if (session.ok() && session->grant) grant = session->grant;
-  }
-  if (!grant) {
-    constexpr std::string_view kBearer = "Bearer ";
-    std::string_view auth = request.authorization;
-    if (auth.substr(0, kBearer.size()) != kBearer) {
-      record.session = id;
-      record.reasons.push_back(id.empty() ? "no attested session cookie and no Bearer token"
-                                          : "the session is unknown, expired or not attested, "
-                                            "and no Bearer token");
-      return Refuse(std::move(record), 401, "TokenNotFound", "Attestation Token not found");
-    }
-    std::string_view token = auth.substr(kBearer.size());
-    record.evidence_digest = DigestOf(token);
-    if (auto verified = signer_.Verify(token, now); !verified.ok()) {
-      record.reasons.push_back("bearer token: " + verified.status().message());
-      return Refuse(std::move(record), 401, "TokenVerifierError", "Token Verifier error");
-    }
-    grant = sessions_.FindToken(token);
-    if (!grant) {
-      record.reasons.push_back("bearer token: not issued by this cvm-rp process (or expired)");
-      return Refuse(std::move(record), 401, "TokenVerifierError", "Token Verifier error");
-    }
-  }
-  record.session = grant->session_id;
-  record.tee = std::string(evidence::TeeKindName(grant->tee));
-  record.evidence_digest = grant->evidence_digest;
-  if (now >= grant->expires) {
-    record.reasons.push_back("the attestation token has expired");
-    return Refuse(std::move(record), 401, "TokenVerifierError", "Token Verifier error");
-  }
+  HttpOut refusal;
+  std::shared_ptr<const Grant> grant = GrantOf(request, now, record, &refusal);
+  if (!grant) return refusal;
   if (Status valid = evidence::ValidateResourcePath(path); !valid.ok()) {
     record.reasons.push_back(valid.message());
     return Refuse(std::move(record), 401, "PluginInternalError", "Plugin internal error");
