@@ -91,10 +91,16 @@ ProcessResult RunWithPlugin(const std::vector<std::string>& argv, const std::str
   env += " LD_PRELOAD=" + Quote(CVM_SANITIZER_PRELOAD) +
          " ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0";
 #endif
-  std::string command;
-  for (const auto& a : argv) command += " " + Quote(a);
-  std::string script = "mount --bind " + Quote(CVM_TOKEN_PLUGIN_DIR) + " " + Quote(token_dir) +
-                       " && exec env " + env + command;
+  std::string script = "mount --bind ";
+  script += Quote(CVM_TOKEN_PLUGIN_DIR);
+  script += ' ';
+  script += Quote(token_dir);
+  script += " && exec env ";
+  script += env;
+  for (const auto& a : argv) {
+    script += ' ';
+    script += Quote(a);
+  }
   return ::cvm::testing::Run(
       {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script});
 }

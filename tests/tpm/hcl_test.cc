@@ -162,8 +162,8 @@ TEST_CASE("Fetching the HCL report writes the user data and returns the report t
   REQUIRE(tpm.ok());
   auto ak = GenerateRsaKey(2048);
   Bytes user = {1, 2, 3};
-  Bytes padded = user;
-  padded.resize(64, 0);
+  Bytes padded(64, 0);  // the user data, zero-padded to REPORT_DATA's 64 bytes
+  std::copy(user.begin(), user.end(), padded.begin());
   Bytes report = testing::MakeHcl(testing::HclClaims(ak->get(), padded));
   REQUIRE((*tpm)->NvWrite(kHclReportNvIndex, report).ok());  // what Azure's paravisor provides
   int sleeps = 0;
