@@ -319,17 +319,16 @@ constexpr char kGpuUsage[] =
     "       cvmctl gpu evidence --nonce HEX [--output FILE]\n"
     "       cvmctl gpu ready [--rim-dir DIR] [--require-rims]\n";
 
+int Rim(Args args) {
+  return RunVerbs(args, "gpu rim", "Usage: cvmctl gpu rim verify FILE [--at TIME] [--json]\n",
+                  {{"verify", RimVerify}});
+}
+
 }  // namespace
 
 int RunGpu(Args args) {
-  if (!args.empty() && args[0] == "verify") return Verify(args.subspan(1));
-  if (args.size() >= 2 && args[0] == "rim" && args[1] == "verify")
-    return RimVerify(args.subspan(2));
-  if (!args.empty() && args[0] == "evidence") return Evidence(args.subspan(1));
-  if (!args.empty() && args[0] == "ready") return Ready(args.subspan(1));
-  bool help = !args.empty() && (args[0] == "--help" || args[0] == "-h");
-  std::fputs(kGpuUsage, help ? stdout : stderr);
-  return help ? kExitOk : kExitUsage;
+  return RunVerbs(args, "gpu", kGpuUsage,
+                  {{"verify", Verify}, {"rim", Rim}, {"evidence", Evidence}, {"ready", Ready}});
 }
 
 }  // namespace cvm::cli
