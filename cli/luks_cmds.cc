@@ -4,11 +4,13 @@
 // lists for that resource, after the VM attested.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -38,10 +40,53 @@ Result<std::optional<long>> ParseNumber(const std::string& s, const char* what, 
   return std::optional<long>(v);
 }
 
+// The options `bind` and `provision` share: how to reach the agent, how long to wait for it now,
+// and what goes into the token and the keyslot.
+struct AgentKeyFlags {
+  std::string socket = luks::AgentSocketPath(), timeout, wait, iterations;
+
+  explicit AgentKeyFlags(std::string default_wait) : wait(std::move(default_wait)) {}
+
+  void Register(ArgParser& p, const char* wait_help) {
+    p.Option("socket", 0, "PATH",
+             "the agent's API socket (default $CVM_AGENT_SOCKET or /run/cvm-agent/api.sock)",
+             &socket);
+    p.Option("token-timeout", 0, "SECONDS",
+             "how long the plugin waits for the agent at boot, written into the token (1-600; "
+             "default: the plugin's 60)",
+             &timeout);
+    p.Option("wait", 0, "SECONDS", wait_help, &wait);
+    p.Option("pbkdf-force-iterations", 0, "N",
+             "PBKDF2 with N iterations instead of libcryptsetup's argon2id (the key is random, "
+             "so the PBKDF adds little; for tests and small VMs)",
+             &iterations);
+  }
+};
+
+struct AgentKeyValues {
+  int token_timeout_seconds = 0;  // 0: the plugin's default
+  std::chrono::seconds wait{0};
+  uint32_t pbkdf2_iterations = 0;  // 0: argon2id
+};
+
+Result<AgentKeyValues> ParseAgentKeyFlags(const AgentKeyFlags& f) {
+  auto t = ParseNumber(f.timeout, "--token-timeout", 1, luks::kMaxTimeoutSeconds);
+  if (!t.ok()) return t.status();
+  auto w = ParseNumber(f.wait, "--wait", 1, 3600);
+  if (!w.ok()) return w.status();
+  auto it = ParseNumber(f.iterations, "--pbkdf-force-iterations", 1000, 100000000);
+  if (!it.ok()) return it.status();
+  AgentKeyValues v;
+  v.token_timeout_seconds = t->has_value() ? static_cast<int>(**t) : 0;
+  v.wait = std::chrono::seconds(w->value_or(0));
+  v.pbkdf2_iterations = it->has_value() ? static_cast<uint32_t>(**it) : 0;
+  return v;
+}
+
 int Bind(Args args) {
   std::vector<std::string> pos;
-  std::string resource, key_file, socket = luks::AgentSocketPath(), timeout, wait = "60",
-                                  iterations;
+  std::string resource, key_file;
+  AgentKeyFlags flags("60");
   bool generate = false;
   ArgParser p("cvmctl luks bind", "DEVICE --resource R --key-file F [--generate] [options]",
               "Adds a keyslot to the LUKS2 volume DEVICE (a block device or an image file) for "
@@ -56,28 +101,13 @@ int Bind(Args args) {
          "R is a per-VM resource ({vm_id}/type/tag): have the relying party generate this VM's "
          "key first\n(kept if it already holds one), as `cvmctl luks provision` does",
          &generate);
-  p.Option("socket", 0, "PATH",
-           "the agent's API socket (default $CVM_AGENT_SOCKET or "
-           "/run/cvm-agent/api.sock)",
-           &socket);
-  p.Option("token-timeout", 0, "SECONDS",
-           "how long the plugin waits for the agent at boot, written into the token (1-600; "
-           "default: the plugin's 60)",
-           &timeout);
-  p.Option("wait", 0, "SECONDS", "how long to wait for the agent's key now (default 60)", &wait);
-  p.Option("pbkdf-force-iterations", 0, "N",
-           "PBKDF2 with N iterations instead of libcryptsetup's argon2id (the key is random, "
-           "so the PBKDF adds little; for tests and small VMs)",
-           &iterations);
+  flags.Register(p, "how long to wait for the agent's key now (default 60)");
   if (auto code = p.Parse(args)) return *code;
   if (resource.empty()) return Fail(InvalidInput("--resource is required"));
   if (key_file.empty()) return Fail(InvalidInput("--key-file is required"));
-  auto t = ParseNumber(timeout, "--token-timeout", 1, luks::kMaxTimeoutSeconds);
-  auto w = ParseNumber(wait, "--wait", 1, 3600);
-  auto it = ParseNumber(iterations, "--pbkdf-force-iterations", 1000, 100000000);
-  if (!t.ok()) return Fail(t.status());
-  if (!w.ok()) return Fail(w.status());
-  if (!it.ok()) return Fail(it.status());
+  auto values = ParseAgentKeyFlags(flags);
+  if (!values.ok()) return Fail(values.status());
+  const std::string& socket = flags.socket;
 
   auto existing = ReadSecretFile(key_file, 8192);
   if (!existing.ok()) return Fail(existing.status());
@@ -92,8 +122,7 @@ int Bind(Args args) {
     }
   }
   if (generate) {
-    auto answer =
-        luks::ProvisionVolumeKey(*NewCurlHttpClient(), socket, resource, std::chrono::seconds(**w));
+    auto answer = luks::ProvisionVolumeKey(*NewCurlHttpClient(), socket, resource, values->wait);
     if (!answer.ok()) return Fail(answer.status());
     if (answer->uuid != facts->uuid) {
       return Fail(InvalidInput("the agent's configuration names volume " + answer->uuid +
@@ -110,14 +139,14 @@ int Bind(Args args) {
   req.resource = resource;
   req.uuid = facts->uuid;
   req.ciphers = facts->ciphers;
-  req.timeout = std::chrono::seconds(**w);
+  req.timeout = values->wait;
   auto key = luks::FetchVolumeKey(*NewCurlHttpClient(), req);
   if (!key.ok()) return Fail(key.status());
 
   luks::BindOptions options;
   options.resource = resource;
-  options.timeout_seconds = t->has_value() ? static_cast<int>(**t) : 0;
-  options.pbkdf.pbkdf2_iterations = it->has_value() ? static_cast<uint32_t>(**it) : 0;
+  options.timeout_seconds = values->token_timeout_seconds;
+  options.pbkdf.pbkdf2_iterations = values->pbkdf2_iterations;
   auto bound = luks::Bind(*device, *existing, *key, options, luks::HeaderPolicy{});
   if (!bound.ok()) return Fail(bound.status());
   std::printf("bound %s (UUID %s) to resource '%s': keyslot %d, token %d\n", pos[0].c_str(),
@@ -127,7 +156,8 @@ int Bind(Args args) {
 
 int Provision(Args args) {
   std::vector<std::string> pos;
-  std::string resource, socket = luks::AgentSocketPath(), timeout, wait = "300", iterations;
+  std::string resource;
+  AgentKeyFlags flags("300");
   bool force = false;
   ArgParser p("cvmctl luks provision", "DEVICE --resource R [--force] [options]",
               "First boot of a data disk: has the relying party generate this VM's key for the "
@@ -143,27 +173,12 @@ int Provision(Args args) {
   p.Flag("force", 0,
          "format DEVICE even if it is not blank or already provisioned (destroys its data)",
          &force);
-  p.Option("socket", 0, "PATH",
-           "the agent's API socket (default $CVM_AGENT_SOCKET or /run/cvm-agent/api.sock)",
-           &socket);
-  p.Option("token-timeout", 0, "SECONDS",
-           "how long the plugin waits for the agent at boot, written into the token (1-600; "
-           "default: the plugin's 60)",
-           &timeout);
-  p.Option("wait", 0, "SECONDS",
-           "how long to wait for the agent and the relying party now (default 300)", &wait);
-  p.Option("pbkdf-force-iterations", 0, "N",
-           "PBKDF2 with N iterations instead of libcryptsetup's argon2id (the key is random, "
-           "so the PBKDF adds little; for tests and small VMs)",
-           &iterations);
+  flags.Register(p, "how long to wait for the agent and the relying party now (default 300)");
   if (auto code = p.Parse(args)) return *code;
   if (resource.empty()) return Fail(InvalidInput("--resource is required"));
-  auto t = ParseNumber(timeout, "--token-timeout", 1, luks::kMaxTimeoutSeconds);
-  auto w = ParseNumber(wait, "--wait", 1, 3600);
-  auto it = ParseNumber(iterations, "--pbkdf-force-iterations", 1000, 100000000);
-  if (!t.ok()) return Fail(t.status());
-  if (!w.ok()) return Fail(w.status());
-  if (!it.ok()) return Fail(it.status());
+  auto values = ParseAgentKeyFlags(flags);
+  if (!values.ok()) return Fail(values.status());
+  const std::string& socket = flags.socket;
 
   auto state = luks::InspectForProvision(pos[0], resource, luks::HeaderPolicy{});
   if (!state.ok()) return Fail(state.status());
@@ -177,9 +192,9 @@ int Provision(Args args) {
     return Fail(InvalidInput(pos[0] + " is not blank: it holds " + state->description +
                              "; provisioning would destroy it (--force to format anyway)"));
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(**w);
+  auto deadline = std::chrono::steady_clock::now() + values->wait;
   auto http = NewCurlHttpClient();
-  auto answer = luks::ProvisionVolumeKey(*http, socket, resource, std::chrono::seconds(**w));
+  auto answer = luks::ProvisionVolumeKey(*http, socket, resource, values->wait);
   if (!answer.ok()) return Fail(answer.status());
 
   luks::VolumeKeyRequest req;
@@ -196,8 +211,8 @@ int Provision(Args args) {
   luks::ProvisionOptions options;
   options.resource = resource;
   options.uuid = answer->uuid;
-  options.timeout_seconds = t->has_value() ? static_cast<int>(**t) : 0;
-  options.pbkdf.pbkdf2_iterations = it->has_value() ? static_cast<uint32_t>(**it) : 0;
+  options.timeout_seconds = values->token_timeout_seconds;
+  options.pbkdf.pbkdf2_iterations = values->pbkdf2_iterations;
   auto bound = luks::FormatAndBind(pos[0], *key, options, luks::HeaderPolicy{});
   if (!bound.ok()) return Fail(bound.status());
   std::printf("provisioned %s: LUKS2 UUID %s, keyslot %d, token %d for resource '%s' (%s)\n",
