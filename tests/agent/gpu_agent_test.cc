@@ -11,6 +11,7 @@
 #include "evidence/bundle.h"
 #include "gpu/sim.h"
 #include "tests/agent/agent_fixture.h"
+#include "tests/gpu/sim_gpus.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::agent {
@@ -20,27 +21,7 @@ using namespace cvm::agent::testing;  // NOLINT(google-build-using-namespace)
 using cvm::testing::TempDir;
 using nlohmann::json;
 
-struct SimGpus {
-  TempDir dir;
-  std::vector<gpu::SimGpu> gpus;
-  std::string roots = dir.File("gpu-roots.pem");
-  SimGpus() {
-    std::string pem;
-    for (uint64_t serial = 1; serial <= 2; ++serial) {
-      gpu::SimGpuOptions o;
-      o.serial = serial;
-      auto g = gpu::SimGpu::Create(o);
-      REQUIRE(g.ok());
-      pem += g->root().Pem();
-      gpus.push_back(std::move(*g));
-    }
-    REQUIRE(WriteFileAtomic(roots, std::string_view(pem)).ok());
-  }
-};
-SimGpus& Gpus() {
-  static SimGpus g;
-  return g;
-}
+gpu::testing::SimGpus& Gpus() { return gpu::testing::SharedSimGpus(); }
 
 Config GpuConfig(GpuSetting setting) {
   Config c;

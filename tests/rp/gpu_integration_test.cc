@@ -11,6 +11,7 @@
 #include "evidence/jose.h"
 #include "gpu/report.h"
 #include "gpu/sim.h"
+#include "tests/gpu/sim_gpus.h"
 #include "tests/rp/http_client.h"
 #include "tests/rp/rp_process.h"
 #include "tests/testing/testing.h"
@@ -21,28 +22,7 @@ namespace {
 using ::cvm::testing::TempDir;
 using nlohmann::json;
 
-// Two simulated H100s (driver 550.90.07, VBIOS 96.00.9F.00.01, SPT) and a file with their roots.
-struct SimGpus {
-  TempDir dir;
-  std::vector<gpu::SimGpu> gpus;
-  std::string roots = dir.File("gpu-roots.pem");
-  SimGpus() {
-    std::string pem;
-    for (uint64_t serial = 1; serial <= 2; ++serial) {
-      gpu::SimGpuOptions o;
-      o.serial = serial;
-      auto g = gpu::SimGpu::Create(o);
-      REQUIRE(g.ok());
-      pem += g->root().Pem();
-      gpus.push_back(std::move(*g));
-    }
-    REQUIRE(WriteFileAtomic(roots, AsBytes(pem)).ok());
-  }
-};
-SimGpus& Gpus() {
-  static SimGpus g;
-  return g;
-}
+gpu::testing::SimGpus& Gpus() { return gpu::testing::SharedSimGpus(); }
 
 std::string GpuPolicy(const std::string& gpu_rule) {
   return Policy() + "  gpu: " + gpu_rule + "\n";
