@@ -189,47 +189,9 @@ Result<SecretBytes> KbsClient::FetchWith(Session& session, std::string_view path
 
 Result<SecretBytes> KbsClient::GetResource(std::string_view path) {
   CVM_RETURN_IF_ERROR(ValidateResourcePath(path));
-  if (session_ && session_->token.expires && options_.clock->Now() >= *session_->token.expires) {
-    EndSession();
-  }
-  std::string failures;
-  size_t start = session_ ? session_->endpoint : 0;
-  for (size_t i = start; i < options_.endpoints.size(); ++i) {
-    auto note = [&](const Status& s) { failures += (failures.empty() ? "" : "; ") + s.ToString(); };
-    if (!session_ || session_->endpoint != i) {
-      EndSession();
-      bool local = false;
-      auto session = AttestAt(i, &local);
-      if (!session.ok()) {
-        if (local || !FailOver(session.status())) return session.status();
-        note(session.status());
-        continue;
-      }
-      session_ = std::move(session).value();
-    }
-    int status = 0;
-    auto secret = FetchWith(*session_, path, &status);
-    if (secret.ok()) return secret;
-    if (status == 401) {
-      // The session or its token is no longer accepted: re-attest once, then report.
-      EndSession();
-      bool local = false;
-      auto session = AttestAt(i, &local);
-      if (!session.ok()) {
-        if (local || !FailOver(session.status())) return session.status();
-        note(session.status());
-        continue;
-      }
-      session_ = std::move(session).value();
-      secret = FetchWith(*session_, path, &status);
-      if (secret.ok() || !FailOver(secret.status())) return secret;
-    } else if (!FailOver(secret.status())) {
-      return secret;
-    }
-    note(secret.status());
-    EndSession();
-  }
-  return Unavailable("no relying party released " + std::string(path) + ": " + failures);
+  return WithSession(path, [&](Session& session, int* http_status) {
+    return FetchWith(session, path, http_status);
+  });
 }
 
 Result<SecretBytes> KbsClient::WithSession(

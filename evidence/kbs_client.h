@@ -124,7 +124,8 @@ class KbsClient {
   Result<HttpResponse> Send(const KbsEndpoint& endpoint, std::string method, std::string path,
                             const std::string& session_id, std::string body);
   Result<SecretBytes> FetchWith(Session& session, std::string_view path, int* http_status);
-  // GetResource's session, retry and failover loop around `fetch` (what: for messages).
+  // The session, retry and failover loop of GetResource and VmResource around `fetch` (what:
+  // for messages).
   Result<SecretBytes> WithSession(std::string_view what,
                                   const std::function<Result<SecretBytes>(Session&, int*)>& fetch);
   Status HttpError(const KbsEndpoint& endpoint, std::string_view step,
