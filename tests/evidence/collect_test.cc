@@ -13,6 +13,7 @@
 #include "evidence/trustee.h"
 #include "snp/sim.h"
 #include "tdx/sim.h"
+#include "tests/evidence/sims.h"
 #include "tests/testing/fake_tpm.h"
 #include "tests/testing/testing.h"
 #include "tests/tpm/hcl_util.h"
@@ -30,35 +31,8 @@ const json kKey = {{"kty", "EC"},
                    {"y", "N7-qCNC6sxHBFkx65Anp3n1VXfLpKnWyPvXWuB4w4R0"}};
 constexpr char kNonce[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-// One simulated SNP platform for the whole binary (RSA-4096 key generation is slow).
-struct SnpSim {
-  cvm::testing::TempDir dir;
-  std::optional<snp::SimSnp> sim;
-  SnpSim() {
-    auto s = snp::SimSnp::Create(snp::SimPlatform{}, dir.path());
-    REQUIRE(s.ok());
-    sim.emplace(std::move(*s));
-  }
-};
-SnpSim& Snp() {
-  static SnpSim s;
-  return s;
-}
-
-struct TdxSim {
-  cvm::testing::TempDir dir;
-  std::optional<tdx::SimTdx> sim;
-  TdxSim() {
-    auto s = tdx::SimTdx::Create(std::chrono::system_clock::now());
-    REQUIRE(s.ok());
-    REQUIRE(s->Save(dir.path()).ok());
-    sim.emplace(std::move(*s));
-  }
-};
-TdxSim& Tdx() {
-  static TdxSim s;
-  return s;
-}
+cvm::testing::SnpSim& Snp() { return cvm::testing::SharedSnpSim(); }
+cvm::testing::TdxSim& Tdx() { return cvm::testing::SharedTdxSim(); }
 
 CollectRequest SnpRequest(bool tpm) {
   CollectRequest r;

@@ -10,6 +10,8 @@
 #include "gpu/evidence_json.h"
 #include "gpu/sim.h"
 #include "snp/sim.h"
+#include "tests/evidence/sims.h"
+#include "tests/gpu/sim_gpus.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::evidence {
@@ -24,22 +26,11 @@ const json kKey = {{"kty", "EC"},
                    {"y", "N7-qCNC6sxHBFkx65Anp3n1VXfLpKnWyPvXWuB4w4R0"}};
 constexpr char kNonce[] = "Z3B1LWJ1bmRsZS10ZXN0LW5vbmNlLTMyLWJ5dGVzISE=";
 
+// The binary's simulated SNP platform and pair of simulated GPUs.
 struct World {
-  cvm::testing::TempDir dir;
-  std::optional<snp::SimSnp> snp;
-  std::vector<gpu::SimGpu> gpus;
-  World() {
-    auto s = snp::SimSnp::Create(snp::SimPlatform{}, dir.path());
-    REQUIRE(s.ok());
-    snp.emplace(std::move(*s));
-    for (uint64_t serial = 1; serial <= 2; ++serial) {
-      gpu::SimGpuOptions o;
-      o.serial = serial;
-      auto g = gpu::SimGpu::Create(o);
-      REQUIRE(g.ok());
-      gpus.push_back(std::move(*g));
-    }
-  }
+  cvm::testing::TempDir& dir = cvm::testing::SharedSnpSim().dir;
+  std::optional<snp::SimSnp>& snp = cvm::testing::SharedSnpSim().sim;
+  std::vector<gpu::SimGpu>& gpus = gpu::testing::SharedSimGpus().gpus;
   std::vector<Certificate> GpuRoots() const {
     std::vector<Certificate> out;
     for (const auto& g : gpus) out.push_back(g.root());
