@@ -24,12 +24,16 @@ deb=${1:?usage: build-image.sh DEB OUTDIR}
 out=${2:?usage: build-image.sh DEB OUTDIR}
 [ ! -e "$out" ] || { echo "build-image: $out exists" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "build-image: needs root (debootstrap, chroot)" >&2; exit 2; }
-for t in debootstrap mkfs.ext4 cryptsetup openssl jq; do
+for t in debootstrap mkfs.ext4 cryptsetup openssl jq curl; do
   command -v "$t" >/dev/null || { echo "build-image: $t is not installed (scripts/bootstrap)" >&2; exit 2; }
 done
 cache=$(dirname "$out")
 mirror=${CVM_DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\([^ ]*\/debian\)\/*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)}
 mirror=${mirror:-http://deb.debian.org/debian}
+# debootstrap and the package's dependencies come from the mirror: without it the image cannot
+# be built, which is an unusable setup (exit 2), not a failed check.
+curl -fsS --max-time 30 -o /dev/null "$mirror/dists/bookworm/Release" ||
+  { echo "build-image: the Debian mirror $mirror is not reachable (CVM_DEBIAN_MIRROR)" >&2; exit 2; }
 
 tmp=$out.tmp
 rm -rf "$tmp"
