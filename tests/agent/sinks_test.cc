@@ -52,8 +52,19 @@ std::vector<std::string> List(const std::string& dir) {
   return names;
 }
 
-// Connects to `path` from the abstract address "\0<name>" and reads until EOF.
-std::string Fetch(const std::string& path, const std::string& name) {
+// Abstract addresses are system-wide and ctest runs tests in parallel: the random part of every
+// peer name (the part systemd fills with random bytes) gets this process's id and a counter.
+std::string UniquePeer(const std::string& name) {
+  static std::atomic<int> counter{0};
+  size_t end = std::min(name.find('/'), name.size());
+  if (end == 0) return name;
+  return name.substr(0, end) + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+         name.substr(end);
+}
+
+// Connects to `path` from the abstract address "\0<name>" (made unique) and reads until EOF.
+std::string Fetch(const std::string& path, const std::string& given_name) {
+  const std::string name = UniquePeer(given_name);
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(fd >= 0);
   sockaddr_un self{};
@@ -177,7 +188,6 @@ TEST_CASE("A key socket holds a request made before delivery until the secret ar
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     store.Put("db", Secret("late secret"));
   });
-  // Peer names of their own: tests run in parallel and abstract addresses are system-wide.
   CHECK(Fetch(path, "1a7e01/unit/app.service/dbpass") == "late secret");
   delivery.join();
   // Given up (boot failed, deadline, stopping): the waiting client gets nothing, at once.
