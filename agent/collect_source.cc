@@ -160,7 +160,8 @@ Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(
   }
   switch (platform.kind) {
     case TeeKind::kSimSnp: {
-      auto sim = snp::SimSnp::Load(config.sim_state_dir);
+      // Like firmware: the VCEK key and the certificates, not the ARK and ASK keys.
+      auto sim = snp::SimSnp::LoadFirmware(config.sim_state_dir);
       if (!sim.ok()) {
         return Unavailable("simulated SNP state " + config.sim_state_dir + ": " +
                            sim.status().ToString());

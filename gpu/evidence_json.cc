@@ -109,11 +109,4 @@ std::string EvidenceListJson(std::span<const GpuEvidence> gpus) {
   return out.dump();
 }
 
-Result<EvidenceVerdict> VerifyNvidiaEvidence(std::string_view text, ByteSpan nonce,
-                                             VerifyOptions options) {
-  CVM_ASSIGN_OR_RETURN(options.nonce, GpuNonce(nonce));
-  CVM_ASSIGN_OR_RETURN(std::vector<GpuEvidence> gpus, ParseEvidenceJson(text));
-  return VerifyEvidenceList(gpus, options);
-}
-
 }  // namespace cvm::gpu

@@ -10,6 +10,7 @@
 #include "common/digest.h"
 #include "common/encoding.h"
 #include "common/signature.h"
+#include "gpu/evidence_json.h"
 #include "gpu/roots.h"
 
 namespace cvm::gpu {
@@ -277,27 +278,6 @@ Result<GpuVerdict> VerifyOne(const GpuEvidence& ev, const VerifyOptions& o,
 
 }  // namespace
 
-std::string_view ArchitectureName(Architecture a) {
-  switch (a) {
-    case Architecture::kHopper:
-      return "HOPPER";
-    case Architecture::kBlackwell:
-      return "BLACKWELL";
-    case Architecture::kUnknown:
-      break;
-  }
-  return "UNKNOWN";
-}
-
-Result<Architecture> ParseArchitecture(std::string_view name) {
-  std::string up(name);
-  for (char& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (up == "HOPPER") return Architecture::kHopper;
-  if (up == "BLACKWELL") return Architecture::kBlackwell;
-  if (up == "LS10") return Unsupported("NVSwitch (LS10) evidence is not supported");
-  return InvalidInput("unknown GPU architecture '" + std::string(name) + "'");
-}
-
 Result<Bytes> LeafFwid(const Certificate& leaf) {
   std::optional<Bytes> ext = leaf.Extension(kHopperFwidOid);
   if (!ext) ext = leaf.Extension(kBlackwellFwidOid);
@@ -305,13 +285,6 @@ Result<Bytes> LeafFwid(const Certificate& leaf) {
   auto fwid = FindFwid(*ext, 0);
   if (!fwid) return InvalidInput("the FWID extension holds no SHA-384 FWID");
   return *fwid;
-}
-
-Result<Bytes> GpuNonce(ByteSpan n) {
-  if (n.size() == kNonceSize) return ToBytes(n);
-  if (n.size() == 48 || n.size() == 64) return ToBytes(n.subspan(0, kNonceSize));
-  return InvalidInput("gpu nonce: " + std::to_string(n.size()) +
-                      " bytes; expected 32 (or a 48/64-byte runtime-data hash)");
 }
 
 std::string_view MeasurementStatusName(MeasurementStatus s) {
@@ -419,6 +392,15 @@ Result<EvidenceVerdict> VerifyEvidenceList(std::span<const GpuEvidence> gpus,
   out.verified = out.reasons.empty() && std::all_of(out.gpus.begin(), out.gpus.end(),
                                                     [](const GpuVerdict& g) { return g.verified; });
   return out;
+}
+
+// Declared in gpu/evidence_json.h; defined here so that the JSON form (which collection uses)
+// does not pull in verification.
+Result<EvidenceVerdict> VerifyNvidiaEvidence(std::string_view text, ByteSpan nonce,
+                                             VerifyOptions options) {
+  CVM_ASSIGN_OR_RETURN(options.nonce, GpuNonce(nonce));
+  CVM_ASSIGN_OR_RETURN(std::vector<GpuEvidence> gpus, ParseEvidenceJson(text));
+  return VerifyEvidenceList(gpus, options);
 }
 
 }  // namespace cvm::gpu

@@ -197,11 +197,18 @@ Result<SimSnp> SimSnp::Create(const SimPlatform& in, const std::string& dir) {
                 std::move(ask), std::move(vcek));
 }
 
-Result<SimSnp> SimSnp::Load(const std::string& dir) {
+Result<SimSnp> SimSnp::Load(const std::string& dir) { return LoadState(dir, true); }
+
+Result<SimSnp> SimSnp::LoadFirmware(const std::string& dir) { return LoadState(dir, false); }
+
+Result<SimSnp> SimSnp::LoadState(const std::string& dir, bool ca_keys) {
   CVM_ASSIGN_OR_RETURN(std::string json, ReadTextFile(dir + "/sim.json", 1 << 16));
   CVM_ASSIGN_OR_RETURN(SimPlatform p, PlatformFromJson(json));
-  CVM_ASSIGN_OR_RETURN(ossl::PKey ark_key, LoadKey(dir + "/ark.key"));
-  CVM_ASSIGN_OR_RETURN(ossl::PKey ask_key, LoadKey(dir + "/ask.key"));
+  ossl::PKey ark_key, ask_key;
+  if (ca_keys) {
+    CVM_ASSIGN_OR_RETURN(ark_key, LoadKey(dir + "/ark.key"));
+    CVM_ASSIGN_OR_RETURN(ask_key, LoadKey(dir + "/ask.key"));
+  }
   CVM_ASSIGN_OR_RETURN(ossl::PKey vcek_key, LoadKey(dir + "/vcek.key"));
   CVM_ASSIGN_OR_RETURN(Certificate ark, LoadCert(dir + "/ark.pem"));
   CVM_ASSIGN_OR_RETURN(Certificate ask, LoadCert(dir + "/ask.pem"));

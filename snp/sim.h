@@ -58,6 +58,11 @@ class SimSnp {
   static Result<SimSnp> Create(const SimPlatform& platform, const std::string& dir = "");
   // Loads a state directory written by Create. kInvalidInput / kNotFound naming the file.
   static Result<SimSnp> Load(const std::string& dir);
+  // Loads what the simulated firmware needs to sign reports (the platform, the VCEK key and the
+  // three certificates), not the ARK and ASK private keys, which a real firmware never holds:
+  // ark_key() and ask_key() are then null. cvm-agentd loads its simulator this way (two RSA-4096
+  // key decodings less at start, no CA key in the agent). Errors as Load.
+  static Result<SimSnp> LoadFirmware(const std::string& dir);
 
   // A signed report for `request` (version, TCB, chip ID, CPUID from the platform).
   Result<Bytes> MakeReport(const SimReportRequest& request) const;
@@ -70,8 +75,8 @@ class SimSnp {
   const Certificate& ark() const { return ark_; }
   const Certificate& ask() const { return ask_; }
   const Certificate& vcek() const { return vcek_; }
-  const EVP_PKEY* ask_key() const { return ask_key_.get(); }
-  const EVP_PKEY* ark_key() const { return ark_key_.get(); }
+  const EVP_PKEY* ask_key() const { return ask_key_.get(); }  // null after LoadFirmware
+  const EVP_PKEY* ark_key() const { return ark_key_.get(); }  // null after LoadFirmware
   const EVP_PKEY* vcek_key() const { return vcek_key_.get(); }
 
   SimSnp(SimSnp&&) noexcept = default;
@@ -82,6 +87,7 @@ class SimSnp {
  private:
   SimSnp(SimPlatform platform, ossl::PKey ark_key, ossl::PKey ask_key, ossl::PKey vcek_key,
          Certificate ark, Certificate ask, Certificate vcek);
+  static Result<SimSnp> LoadState(const std::string& dir, bool ca_keys);
 
   SimPlatform platform_;
   ossl::PKey ark_key_, ask_key_, vcek_key_;

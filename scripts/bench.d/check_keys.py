@@ -12,7 +12,7 @@ KEYS = [
     "sim_sign_per_s", "rp_attest_per_s", "bundle_verify_per_s", "boot_to_secret_ms",
     "agent_own_ms", "agentd_rss_idle_kib", "agentd_rss_load_kib", "snp_full_parse_floor_per_s",
     "tdx_full_parse_floor_per_s", "eventlog_hash_floor_mb_per_s", "gpu_list_verify_per_s",
-    "gpu_eight_p384_per_s",
+    "gpu_eight_p384_per_s", "agent_cpu_to_secret_ms",
 ]
 
 
@@ -22,6 +22,9 @@ def main():
     # agent_own_ms may round to 0 only if everything else is waiting; it is still required.
     if bad:
         print(f"missing or not positive: {bad}", file=sys.stderr)
+        return 1
+    if not isinstance(r.get("secrets_on_tmpfs"), bool):
+        print("no secrets_on_tmpfs", file=sys.stderr)
         return 1
     if not r.get("boot_phases_ms") or not r.get("targets"):
         print("no boot phases or targets", file=sys.stderr)

@@ -115,6 +115,25 @@ TEST_CASE("cvm-agentd --version and --help work") {
   CHECK(r.out.find("Exit status") != std::string::npos);
 }
 
+TEST_CASE("cvm-agentd loads none of the libraries only verification needs") {
+  // The agent collects evidence; the relying party verifies it. RIM verification (xmlsec1 on
+  // libxml2, which brings ICU) must stay out of the daemon (docs/performance.md).
+  auto r = cvm::testing::Run({"/usr/bin/ldd", Agentd()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("libcurl.so") != std::string::npos);  // the listing is the real one
+  for (const char* lib : {"libxmlsec1", "libxml2", "libxslt", "libicu"}) {
+    INFO(lib);
+    CHECK(r.out.find(lib) == std::string::npos);
+  }
+}
+
+TEST_CASE("cvm-agentd exports the hook that skips GnuTLS's implicit initialisation") {
+  // libgnutls finds _gnutls_global_init_skip only in the dynamic symbol table.
+  auto r = cvm::testing::Run({"/usr/bin/nm", "-D", "--defined-only", Agentd()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find(" T _gnutls_global_init_skip\n") != std::string::npos);
+}
+
 TEST_CASE("The real daemon on a simulated TEE serves its API and stops cleanly") {
   TempDir dir;
   REQUIRE(snp::SimSnp::Create(snp::SimPlatform{}, dir.File("sim")).ok());

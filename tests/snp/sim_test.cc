@@ -1,6 +1,7 @@
 #include "snp/sim.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -78,6 +79,30 @@ TEST_CASE("A simulator state directory round-trips and keeps its keys private") 
   o.roots = {sim->ark()};
   o.at = std::chrono::system_clock::now();  // the simulated chain is valid from a day ago
   CHECK(VerifyReport(*report, o).ok());
+}
+
+TEST_CASE("A simulator loaded as firmware signs verifiable reports without the CA keys") {
+  cvm::testing::TempDir dir;
+  auto sim = SimSnp::Create(SimPlatform{}, dir.path() + "/sim");
+  REQUIRE(sim.ok());
+  auto firmware = SimSnp::LoadFirmware(dir.path() + "/sim");
+  REQUIRE(firmware.ok());
+  CHECK(firmware->ark_key() == nullptr);
+  CHECK(firmware->ask_key() == nullptr);
+  CHECK(firmware->vcek_key() != nullptr);
+  CHECK(firmware->platform().chip_id == sim->platform().chip_id);
+  auto report = firmware->MakeReport(testing::Request());
+  REQUIRE(report.ok());
+  VerifyOptions o;
+  o.certs = {firmware->vcek(), firmware->ask()};
+  o.roots = {sim->ark()};
+  o.at = std::chrono::system_clock::now();
+  CHECK(VerifyReport(*report, o).ok());
+  // The VCEK key and the certificates are still required.
+  REQUIRE(::unlink((dir.path() + "/sim/vcek.key").c_str()) == 0);
+  auto missing = SimSnp::LoadFirmware(dir.path() + "/sim");
+  CHECK(!missing.ok());
+  CHECK(missing.status().ToString().find("vcek.key") != std::string::npos);
 }
 
 TEST_CASE("Loading a missing state directory names the file") {
