@@ -15,6 +15,7 @@ KEYS = [
     "gpu_eight_p384_per_s", "bundle_verify_per_cpu_s", "rp_attest_per_cpu_s",
     "rp_cpu_ms_per_exchange", "rp_client_cpu_ms_per_exchange", "rp_attest_tls_per_s",
     "rp_attest_tls_per_cpu_s", "rp_tls_cpu_ms_per_exchange", "rp_tls_client_cpu_ms_per_exchange",
+    "rp_service_exchange_per_cpu_s",
 ]
 
 

@@ -240,7 +240,7 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def measure_servers(build, tmp, quick, r, procs, errors):
+def measure_servers(build, tmp, quick, r, procs, errors, rp_only=False):
     rp_bin = f"{build}/rp/cvm-rp"
     agentd = f"{build}/agent/cvm-agentd"
     seconds = 1 if quick else 5
@@ -279,6 +279,8 @@ def measure_servers(build, tmp, quick, r, procs, errors):
           f"trust_anchors:\n  snp_roots: [{sim}/ark.pem]\n")
     rp = procs.start([rp_bin, "--config", f"{tmp}/cvm-rp.yaml"], f"{tmp}/cvm-rp.log")
     wait_port(rp_port, rp, "cvm-rp")
+    if rp_only:
+        return measure_rp(build, tmp, quick, r, errors, rp, rp_port, rp_tls_port, sim)
 
     tpm_port = free_port(pair=True)
     os.makedirs(f"{tmp}/swtpm")
@@ -367,6 +369,11 @@ def measure_servers(build, tmp, quick, r, procs, errors):
     r["agentd_rss_load_kib"] = max(sampler.peak, rss_kib(agent.pid))
     procs.stop(agent)
 
+    measure_rp(build, tmp, quick, r, errors, rp, rp_port, rp_tls_port, sim)
+
+
+def measure_rp(build, tmp, quick, r, errors, rp, rp_port, rp_tls_port, sim):
+    seconds = 1 if quick else 5
     # The relying party: bundle verification alone, then full exchanges right after it, over
     # HTTP and over HTTPS. The ratio is of CPU time: cvm-rp's own (rp_load reads it from
     # /proc/PID/stat) against the benchmark's; the clients, simulated guests signing a report
@@ -375,6 +382,10 @@ def measure_servers(build, tmp, quick, r, procs, errors):
     b = verify["BM_BundleVerifySimSnp"]
     r["bundle_verify_per_s"] = round(b["items_per_second"], 1)
     r["bundle_verify_per_cpu_s"] = round(1.0 / seconds_of(b["cpu_time"], b["time_unit"]), 1)
+    # The same three requests handled in-process (no transport, no clients on the CPUs).
+    service = gbench(f"{build}/bench/bench_rp", ["BM_RpServiceExchange"], quick)
+    s = service["BM_RpServiceExchange"]
+    r["rp_service_exchange_per_cpu_s"] = round(1.0 / seconds_of(s["cpu_time"], s["time_unit"]), 1)
     for scheme, port, suffix in (("http", rp_port, ""), ("https", rp_tls_port, "_tls")):
         args = [f"{build}/bench/rp_load", "--url", f"{scheme}://127.0.0.1:{port}", "--sim", sim,
                 "--path", "default/key/app", "--clients", "4", "--seconds", str(seconds),
@@ -399,10 +410,12 @@ def seconds_of(value, unit):
     return value * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 
 
-def measure(build, quick):
+def measure(build, quick, rp_only=False):
     r = {}
     errors = []
     b = f"{build}/bench"
+    if rp_only:
+        return measure_rp_only(build, quick, r, errors)
     log("SNP: cached verification vs bare P-384")
     g = gbench(f"{b}/bench_snp", ["BM_SnpVerifyReportCached", "BM_OpensslP384Verify"], quick)
     r["snp_verify_per_s"] = g["BM_SnpVerifyReportCached"]["items_per_second"]
@@ -487,6 +500,33 @@ def measure(build, quick):
     return r
 
 
+def measure_rp_only(build, quick, r, errors):
+    """The relying-party figures alone (scripts/bench --rp): cvm-rp on loopback, rp_load over
+    HTTP and HTTPS, the in-process handlers and BM_BundleVerifySimSnp."""
+    log("Relying party: cvm-rp on loopback against VerifyBundle")
+    tmp = tempfile.mkdtemp(prefix="cvm-bench-")
+    procs = Processes()
+    try:
+        measure_servers(build, tmp, quick, r, procs, errors, rp_only=True)
+    finally:
+        procs.stop_all()
+        if os.environ.get("CVM_BENCH_KEEP"):
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    targets = {}
+    for name, ours, limit, kind, threshold in TARGETS:
+        if ours in r and limit in r:
+            ratio = round(r[ours] / r[limit], 3) if r[limit] else 0.0
+            targets[name] = {"value": r[ours], "kind": kind, "threshold": threshold,
+                             "limit": r[limit], "ratio": ratio, "met": ratio >= threshold}
+    r["targets"] = targets
+    r["errors"] = errors
+    r["machine"] = {"nproc": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
+                    "load_average": os.getloadavg()[0], "quick": quick}
+    return r
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -501,6 +541,8 @@ def cpu_model():
 def table(r):
     rows = [("figure", "ours", "limit", "ratio / target", "met")]
     for name, ours, limit, kind, threshold in TARGETS:
+        if name not in r["targets"]:
+            continue  # --rp: the relying party's figures only
         t = r["targets"][name]
         if kind == "ratio":
             ceiling = f" (ceiling {t['ceiling']:.3f})" if "ceiling" in t else ""
@@ -513,13 +555,14 @@ def table(r):
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
     lines.append("")
+    if "evidence_api_p99_ms" not in r:
+        lines.append(rp_line(r))
+        for e in r["errors"]:
+            lines.append(f"error: {e}")
+        return "\n".join(lines)
     lines.append(f"evidence_api_p99_ms = {r['evidence_api_p99_ms']}, status_api_p99_ms = "
                  f"{r['status_api_p99_ms']}, agentd_rss_load_kib = {r['agentd_rss_load_kib']:,}")
-    lines.append(f"cvm-rp CPU per exchange: rp_cpu_ms_per_exchange = {r['rp_cpu_ms_per_exchange']} "
-                 f"(HTTP), rp_tls_cpu_ms_per_exchange = {r['rp_tls_cpu_ms_per_exchange']} (HTTPS); "
-                 f"wall-clock rp_attest_per_s = {r['rp_attest_per_s']:,}, rp_attest_tls_per_s = "
-                 f"{r['rp_attest_tls_per_s']:,}, bundle_verify_per_s = "
-                 f"{r['bundle_verify_per_s']:,}")
+    lines.append(rp_line(r))
     lines.append(f"boot_to_secret_ms = {r['boot_to_secret_ms']} (process start to the secret "
                  "file); phases: " +
                  ", ".join(f"{k} {v}" for k, v in r["boot_phases_ms"].items()))
@@ -530,18 +573,30 @@ def table(r):
     return "\n".join(lines)
 
 
+def rp_line(r):
+    return (f"cvm-rp CPU per exchange: rp_cpu_ms_per_exchange = {r['rp_cpu_ms_per_exchange']} "
+            f"(HTTP), rp_tls_cpu_ms_per_exchange = {r['rp_tls_cpu_ms_per_exchange']} (HTTPS), "
+            f"clients {r['rp_client_cpu_ms_per_exchange']} / "
+            f"{r['rp_tls_client_cpu_ms_per_exchange']}; in-process "
+            f"rp_service_exchange_per_cpu_s = {r['rp_service_exchange_per_cpu_s']:,}, "
+            f"bundle_verify_per_cpu_s = {r['bundle_verify_per_cpu_s']:,}; wall-clock "
+            f"rp_attest_per_s = {r['rp_attest_per_s']:,}, rp_attest_tls_per_s = "
+            f"{r['rp_attest_tls_per_s']:,}, bundle_verify_per_s = {r['bundle_verify_per_s']:,}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("build")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rp", action="store_true")
     a = ap.parse_args()
     for tool in ("wrk", "swtpm", "openssl"):
         if shutil.which(tool) is None:
             log(f"scripts/bench: {tool} is not installed (scripts/bootstrap installs it)")
             return 2
     try:
-        r = measure(a.build, a.quick)
+        r = measure(a.build, a.quick, a.rp)
     except (Failure, subprocess.CalledProcessError) as e:
         log(f"scripts/bench: {e}")
         return 1
