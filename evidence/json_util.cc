@@ -17,14 +17,24 @@ using nlohmann::json;
 // seen. A duplicate is found by the insertion into the object itself; the parser callback used
 // before this kept a set of every object's names and ran a std::function per value, which cost
 // more than building the document.
+//
+// With `bytes_as_binary`, an array's elements are collected as bytes while they are all integers
+// 0..255, and a non-empty array that ends that way becomes one binary value; the first element of
+// another kind turns the bytes collected so far into ordinary elements.
 class DomBuilder final : public nlohmann::json_sax<json> {
  public:
-  explicit DomBuilder(json& root) : root_(root) {}
+  DomBuilder(json& root, bool bytes_as_binary) : root_(root), bytes_as_binary_(bytes_as_binary) {}
 
   bool null() override { return Add(nullptr); }
   bool boolean(bool v) override { return Add(v); }
   bool number_integer(number_integer_t v) override { return Add(v); }
-  bool number_unsigned(number_unsigned_t v) override { return Add(v); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (collecting_ && v <= 255) {
+      bytes_.push_back(static_cast<uint8_t>(v));
+      return true;
+    }
+    return Add(v);
+  }
   bool number_float(number_float_t v, const string_t&) override { return Add(v); }
   bool string(string_t& v) override { return Add(std::move(v)); }
   bool binary(binary_t& v) override { return Add(json::binary(std::move(v))); }
@@ -44,8 +54,15 @@ class DomBuilder final : public nlohmann::json_sax<json> {
     stack_.pop_back();
     return true;
   }
-  bool start_array(std::size_t) override { return Open(json::value_t::array); }
+  bool start_array(std::size_t) override {
+    if (!Open(json::value_t::array)) return false;
+    collecting_ = bytes_as_binary_;
+    return true;
+  }
   bool end_array() override {
+    if (collecting_ && !bytes_.empty()) *stack_.back() = json::binary(std::move(bytes_));
+    bytes_.clear();
+    collecting_ = false;
     stack_.pop_back();
     return true;
   }
@@ -61,8 +78,19 @@ class DomBuilder final : public nlohmann::json_sax<json> {
  private:
   // Places a value where the document is at: the root, the next array element, or the member
   // whose key was just read. Returns where it went.
+  // The bytes collected for the innermost array become its elements (an element that is not a
+  // byte arrived, or a container opens inside it).
+  void Flush() {
+    if (!collecting_) return;
+    auto& elements = stack_.back()->get_ref<json::array_t&>();
+    elements.reserve(bytes_.size() + 1);
+    for (uint8_t b : bytes_) elements.emplace_back(static_cast<number_unsigned_t>(b));
+    bytes_.clear();
+    collecting_ = false;
+  }
   template <typename T>
   json* Place(T&& v) {
+    Flush();
     if (stack_.empty()) {
       root_ = json(std::forward<T>(v));
       return &root_;
@@ -91,6 +119,9 @@ class DomBuilder final : public nlohmann::json_sax<json> {
   }
 
   json& root_;
+  const bool bytes_as_binary_;
+  bool collecting_ = false;  // the innermost open array still holds only bytes, in bytes_
+  std::vector<uint8_t> bytes_;
   std::vector<json*> stack_;
   json* member_ = nullptr;
   bool too_deep_ = false;
@@ -100,9 +131,10 @@ class DomBuilder final : public nlohmann::json_sax<json> {
 
 }  // namespace
 
-Result<nlohmann::json> ParseJsonText(std::string_view text, std::string_view what) {
+Result<nlohmann::json> ParseJsonText(std::string_view text, std::string_view what,
+                                     bool bytes_as_binary) {
   json value;
-  DomBuilder builder(value);
+  DomBuilder builder(value, bytes_as_binary);
   bool ok = json::sax_parse(text.begin(), text.end(), &builder, json::input_format_t::json,
                             /*strict=*/true);
   if (builder.too_deep()) {
@@ -193,6 +225,18 @@ Result<std::string> String(const nlohmann::json& value, std::string_view path) {
 
 Result<Bytes> ByteArray(const nlohmann::json& value, size_t size, std::string_view path,
                         size_t max_size) {
+  if (value.is_binary()) {  // ParseJsonText's bytes_as_binary form of the same array
+    const auto& bytes = value.get_binary();
+    if (size != 0 && bytes.size() != size) {
+      return InvalidInput(std::string(path) + ": " + std::to_string(bytes.size()) +
+                          " bytes, expected " + std::to_string(size));
+    }
+    if (bytes.size() > max_size) {
+      return InvalidInput(std::string(path) + ": longer than " + std::to_string(max_size) +
+                          " bytes");
+    }
+    return Bytes(bytes.begin(), bytes.end());
+  }
   if (!value.is_array()) return InvalidInput(std::string(path) + ": not an array of bytes");
   if (size != 0 && value.size() != size) {
     return InvalidInput(std::string(path) + ": " + std::to_string(value.size()) +

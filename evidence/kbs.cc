@@ -115,8 +115,9 @@ Status AppendCanonical(const json& value, std::string& out, int depth) {
   }
 }
 
-Result<json> ParseObject(std::string_view body, std::string_view what) {
-  CVM_ASSIGN_OR_RETURN(json value, ParseJsonText(body, what));
+Result<json> ParseObject(std::string_view body, std::string_view what,
+                         bool bytes_as_binary = false) {
+  CVM_ASSIGN_OR_RETURN(json value, ParseJsonText(body, what, bytes_as_binary));
   if (!value.is_object()) return InvalidInput(std::string(what) + ": not a JSON object");
   return value;
 }
@@ -267,9 +268,9 @@ json ToJson(const KbsAttestation& attestation) {
   return out;
 }
 
-Result<KbsAttestation> ParseKbsAttestation(std::string_view body) {
+Result<KbsAttestation> ParseKbsAttestation(std::string_view body, bool bytes_as_binary) {
   constexpr std::string_view kWhat = "KBS attestation";
-  CVM_ASSIGN_OR_RETURN(json obj, ParseObject(body, kWhat));
+  CVM_ASSIGN_OR_RETURN(json obj, ParseObject(body, kWhat, bytes_as_binary));
   KbsAttestation out;
   auto init = obj.find("init-data");
   if (init != obj.end() && !init->is_null()) {

@@ -214,7 +214,9 @@ HttpOut KbsService::Attest(const HttpIn& request) {
   std::string id = SessionIdOf(request);
   if (id.empty()) return refuse("no kbs-session-id cookie");
   record.session = id;
-  auto attestation = evidence::ParseKbsAttestation(request.body);
+  // The evidence goes only to the appraiser (FromTrusteeEvidence): its byte arrays are parsed
+  // as binary values, not one JSON value per byte.
+  auto attestation = evidence::ParseKbsAttestation(request.body, /*bytes_as_binary=*/true);
   if (!attestation.ok()) return refuse(attestation.status().message());
   auto session = sessions_.Get(id);
   if (!session.ok()) return refuse(session.status().message());
