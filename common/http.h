@@ -58,7 +58,11 @@ class HttpClient {
 // libcurl-backed client. TLS peers are always verified (against the system CA store or
 // HttpRequest::ca_file); a pin mismatch or failed verification is kRejected. Redirects are not
 // followed and no cookie is stored between requests.
-std::unique_ptr<HttpClient> NewCurlHttpClient();
+// `keep_alive` false (the default): every request opens its own connection and closes it.
+// true: the client keeps its connections open and reuses one for the next request to the same
+// server with the same ca_file, pins, proxy and unix_socket (one TCP/TLS connection for a whole
+// KBS exchange, as Trustee's client holds it); they close when the client is destroyed.
+std::unique_ptr<HttpClient> NewCurlHttpClient(bool keep_alive = false);
 
 // The CURLOPT_PINNEDPUBLICKEY value for HttpRequest::pinned_spki_sha256: "sha256//A;sha256//B".
 // kInvalidInput naming a pin that is not the base64 of 32 bytes.

@@ -59,16 +59,34 @@ size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
 
 class CurlHttpClient final : public HttpClient {
  public:
-  CurlHttpClient() {
+  explicit CurlHttpClient(bool keep_alive) : keep_alive_(keep_alive) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   }
 
   Result<HttpResponse> Send(const HttpRequest& req) override {
-    using Easy = std::unique_ptr<CURL, void (*)(CURL*)>;
     using List = std::unique_ptr<curl_slist, void (*)(curl_slist*)>;
-    Easy curl(curl_easy_init(), curl_easy_cleanup);
-    if (!curl) return Internal("curl_easy_init failed");
+    // With keep_alive the handle (and with it libcurl's connection cache) outlives the request;
+    // curl_easy_reset clears every option but keeps the open connections. A request whose
+    // connection settings differ from the previous one's starts from a fresh handle, so a
+    // connection is never reused under another CA file, pin, proxy or socket.
+    Easy fresh(nullptr, curl_easy_cleanup);  // without keep_alive: closed when Send returns
+    CURL* c = nullptr;
+    if (keep_alive_) {
+      std::string settings = req.ca_file + '\n' + req.pinned_spki_sha256 + '\n' +
+                             (req.proxy ? "p" + *req.proxy : "-") + '\n' + req.unix_socket;
+      if (curl_ && settings == settings_) {
+        curl_easy_reset(curl_.get());
+      } else {
+        curl_.reset(curl_easy_init());
+        settings_ = std::move(settings);
+      }
+      c = curl_.get();
+    } else {
+      fresh.reset(curl_easy_init());
+      c = fresh.get();
+    }
+    if (c == nullptr) return Internal("curl_easy_init failed");
     HttpResponse response;
     Transfer transfer{&response, req.max_response_bytes};
     List headers(nullptr, curl_slist_free_all);
@@ -78,7 +96,6 @@ class CurlHttpClient final : public HttpClient {
       line += v;
       headers.reset(curl_slist_append(headers.release(), line.c_str()));
     }
-    CURL* c = curl.get();
     curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -142,6 +159,12 @@ class CurlHttpClient final : public HttpClient {
     response.status = static_cast<int>(status);
     return response;
   }
+
+ private:
+  using Easy = std::unique_ptr<CURL, void (*)(CURL*)>;
+  const bool keep_alive_;
+  Easy curl_{nullptr, curl_easy_cleanup};
+  std::string settings_;  // ca_file, pins, proxy and socket of the request curl_ last served
 };
 
 }  // namespace
@@ -169,6 +192,8 @@ Result<std::string> PinnedPublicKeyOption(std::string_view pins) {
   return out;
 }
 
-std::unique_ptr<HttpClient> NewCurlHttpClient() { return std::make_unique<CurlHttpClient>(); }
+std::unique_ptr<HttpClient> NewCurlHttpClient(bool keep_alive) {
+  return std::make_unique<CurlHttpClient>(keep_alive);
+}
 
 }  // namespace cvm

@@ -9,7 +9,13 @@
 //   RSA-OAEP-256. Its decryption path does agree with Trustee (AlgorithmID = alg, empty apu/apv,
 //   AAD = the received protected string): internal::JoseLibraryDecrypt uses it to cross-check
 //   ours in the tests.
-// - JWS (the ES256 token) uses José: jose_jws_sig / jose_jws_ver.
+// - JWS: the ES256 token is signed with OpenSSL (EVP_DigestSign, the DER signature converted to
+//   JOSE's r||s) and verified with José (jose_jws_ver), so the tests check one against the other.
+//   José's jose_jws_sig rebuilt the key from its JWK (a new EC group) on every token.
+//
+// EC keys are built from a per-curve parameter template (EVP_PKEY_dup of a key holding only the
+// group, then the point): OpenSSL 3.0 builds a new EC group from its name for every key made
+// with EVP_PKEY_fromdata or EVP_PKEY_Q_keygen, which costs more than the ECDH that follows.
 #include "evidence/jose.h"
 
 // José's headers declare C functions without extern "C".
@@ -19,14 +25,15 @@ extern "C" {
 }
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
-#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include <cstdlib>
 
+#include "common/digest.h"
 #include "common/encoding.h"
 #include "common/keys.h"
+#include "common/signature.h"
 #include "evidence/jose_internal.h"
 #include "evidence/json_util.h"
 
@@ -56,24 +63,47 @@ const CurveInfo* CurveOf(TeeKeyType type) {
   return nullptr;
 }
 
+// A key holding only the curve's group, to duplicate: built once per process and curve, never
+// modified, so concurrent EVP_PKEY_dup and keygen from it are safe. nullptr if OpenSSL failed.
+const EVP_PKEY* CurveTemplate(const CurveInfo& curve) {
+  auto make = [](const char* group) -> EVP_PKEY* {
+    ossl::PKeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    EVP_PKEY* params = nullptr;
+    if (!ctx || EVP_PKEY_paramgen_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_group_name(ctx.get(), group) != 1 ||
+        EVP_PKEY_paramgen(ctx.get(), &params) != 1) {
+      ossl::ClearErrors();
+      return nullptr;
+    }
+    return params;
+  };
+  // Process-lifetime objects (never freed, as OpenSSL's own fetched algorithms).
+  static const EVP_PKEY* const p256 = make(kP256.ossl_group);
+  static const EVP_PKEY* const p521 = make(kP521.ossl_group);
+  return &curve == &kP256 ? p256 : p521;
+}
+
+// Algorithms fetched once per process (an implicit fetch on every use costs a lookup under a
+// lock); nullptr if OpenSSL does not provide them.
+const EVP_CIPHER* FetchedCipher(const char* name) {
+  return EVP_CIPHER_fetch(nullptr, name, nullptr);
+}
+const EVP_CIPHER* Aes256Gcm() {
+  static const EVP_CIPHER* const cipher = FetchedCipher("AES-256-GCM");
+  return cipher;
+}
+EVP_KDF* SsKdf() {
+  static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "SSKDF", nullptr);
+  return kdf;
+}
+
 // José's and jansson's objects.
 struct JsonDecref {
   void operator()(json_t* j) const { json_decref(j); }
 };
 using JanssonPtr = std::unique_ptr<json_t, JsonDecref>;
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, ossl::Deleter<EVP_CIPHER_CTX_free>>;
-using Kdf = std::unique_ptr<EVP_KDF, ossl::Deleter<EVP_KDF_free>>;
 using KdfCtx = std::unique_ptr<EVP_KDF_CTX, ossl::Deleter<EVP_KDF_CTX_free>>;
-using ParamBld = std::unique_ptr<OSSL_PARAM_BLD, ossl::Deleter<OSSL_PARAM_BLD_free>>;
-using Params = std::unique_ptr<OSSL_PARAM, ossl::Deleter<OSSL_PARAM_free>>;
-
-Result<JanssonPtr> ToJansson(const json& value) {
-  CVM_ASSIGN_OR_RETURN(std::string text, DumpJson(value));
-  json_error_t error;
-  JanssonPtr out(json_loadb(text.data(), text.size(), JSON_DECODE_ANY, &error));
-  if (!out) return Internal(std::string("jansson: ") + error.text);
-  return out;
-}
 
 // base64url without padding (RFC 7515 section 2); padding is refused, as Trustee's
 // URL_SAFE_NO_PAD decoder does.
@@ -93,35 +123,35 @@ Result<Bytes> RandomBytes(size_t n) {
 }
 
 Result<ossl::PKey> GenerateEc(const CurveInfo& curve) {
-  ossl::PKey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve.ossl_group));
-  if (!key) return ossl::Error("EC key generation");
-  return key;
+  const EVP_PKEY* params = CurveTemplate(curve);
+  if (params == nullptr) return ossl::Error("EC curve parameters");
+  ossl::PKeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, const_cast<EVP_PKEY*>(params), nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_generate(ctx.get(), &raw) != 1) {
+    return ossl::Error("EC key generation");
+  }
+  return ossl::PKey(raw);
 }
 
 Result<ossl::PKey> EcKeyFromXY(const CurveInfo& curve, ByteSpan x, ByteSpan y) {
   Bytes point;
   point.reserve(1 + x.size() + y.size());
-  point.push_back(0x04);
+  point.push_back(0x04);  // SEC 1 uncompressed point
   point.insert(point.end(), x.begin(), x.end());
   point.insert(point.end(), y.begin(), y.end());
-  ParamBld bld(OSSL_PARAM_BLD_new());
-  if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.ossl_group, 0) !=
-          1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                       point.size()) != 1) {
-    return ossl::Error("EC parameters");
-  }
-  Params params(OSSL_PARAM_BLD_to_param(bld.get()));
-  ossl::PKeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+  const EVP_PKEY* params = CurveTemplate(curve);
+  if (params == nullptr) return ossl::Error("EC curve parameters");
+  ossl::PKey key(EVP_PKEY_dup(const_cast<EVP_PKEY*>(params)));
+  if (!key) return ossl::Error("EC key");
+  // Decoding the point fails for one that is not on the curve.
+  if (EVP_PKEY_set1_encoded_public_key(key.get(), point.data(), point.size()) != 1) {
     return ossl::Error("EC point is not on the curve", Code::kInvalidInput);
   }
-  ossl::PKey key(raw);
-  ossl::PKeyCtx check(EVP_PKEY_CTX_new(key.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+  // On the curve and not the point at infinity. The full check would also multiply the point by
+  // the group order, which cannot fail on P-256 and P-521 (cofactor 1: every curve point is in
+  // the prime-order group) and costs as much as the ECDH itself (common/keys.cc does the same).
+  ossl::PKeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
     return ossl::Error("EC point is not a valid public key", Code::kInvalidInput);
   }
   return key;
@@ -144,19 +174,18 @@ const CurveInfo* EcCurveOfKey(const EVP_PKEY* key) {
 }
 
 Result<std::pair<Bytes, Bytes>> EcXY(const EVP_PKEY* key, const CurveInfo& curve) {
-  auto coord = [&](const char* param) -> Result<Bytes> {
-    BIGNUM* raw = nullptr;
-    if (EVP_PKEY_get_bn_param(key, param, &raw) != 1) return ossl::Error("EC coordinate");
-    ossl::Bn bn(raw);
-    Bytes out(curve.field);
-    if (BN_bn2binpad(bn.get(), out.data(), static_cast<int>(out.size())) < 0) {
-      return ossl::Error("EC coordinate size");
-    }
-    return out;
-  };
-  CVM_ASSIGN_OR_RETURN(Bytes x, coord(OSSL_PKEY_PARAM_EC_PUB_X));
-  CVM_ASSIGN_OR_RETURN(Bytes y, coord(OSSL_PKEY_PARAM_EC_PUB_Y));
-  return std::make_pair(std::move(x), std::move(y));
+  // The uncompressed point 04||X||Y in one call (OpenSSL's default point format), each
+  // coordinate already left-padded to the field size.
+  uint8_t point[1 + 2 * 66];
+  size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &len) !=
+          1 ||
+      len != 1 + 2 * curve.field || point[0] != 0x04) {
+    return ossl::Error("EC public point");
+  }
+  const uint8_t* x = point + 1;
+  const uint8_t* y = x + curve.field;
+  return std::make_pair(Bytes(x, y), Bytes(y, y + curve.field));
 }
 
 json EcJwkMembers(const CurveInfo& curve, ByteSpan x, ByteSpan y) {
@@ -165,10 +194,18 @@ json EcJwkMembers(const CurveInfo& curve, ByteSpan x, ByteSpan y) {
 }
 
 Result<SecretBytes> EcdhSharedSecret(const EVP_PKEY* own, const EVP_PKEY* peer) {
+  // The peer's point is on the curve and not at infinity (EcKeyFromXY checked it already; this
+  // costs a few microseconds and holds for a key from anywhere). validate_peer 0 below:
+  // EVP_PKEY_derive_set_peer would add the full check, a multiplication by the group order that
+  // cannot fail on these cofactor-1 curves and cost twice the ECDH itself.
+  ossl::PKeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, const_cast<EVP_PKEY*>(peer), nullptr));
+  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
+    return ossl::Error("ECDH: the peer's point is not on the curve", Code::kRejected);
+  }
   ossl::PKeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, const_cast<EVP_PKEY*>(own), nullptr));
   size_t len = 0;
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
-      EVP_PKEY_derive_set_peer(ctx.get(), const_cast<EVP_PKEY*>(peer)) != 1 ||
+      EVP_PKEY_derive_set_peer_ex(ctx.get(), const_cast<EVP_PKEY*>(peer), 0) != 1 ||
       EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1) {
     return ossl::Error("ECDH", Code::kRejected);
   }
@@ -200,7 +237,8 @@ Result<GcmOutput> AesGcmEncrypt(ByteSpan key, ByteSpan iv, ByteSpan aad, ByteSpa
   out.tag.resize(kTagSize);
   int len = 0;
   int total = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  if (!ctx || Aes256Gcm() == nullptr ||
+      EVP_EncryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv.size()),
                           nullptr) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), iv.data()) != 1 ||
@@ -223,7 +261,8 @@ Result<SecretBytes> AesGcmDecrypt(ByteSpan key, ByteSpan iv, ByteSpan aad, ByteS
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   Bytes plain(ciphertext.size() + 16);
   int len = 0;
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  if (!ctx || Aes256Gcm() == nullptr ||
+      EVP_DecryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv.size()),
                           nullptr) != 1 ||
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), iv.data()) != 1 ||
@@ -373,9 +412,8 @@ Result<SecretBytes> ConcatKdfSha256(ByteSpan z, std::string_view algorithm_id, B
   put(apv);
   put32(static_cast<uint32_t>(key_bytes * 8));  // SuppPubInfo: keydatalen in bits
 
-  Kdf kdf(EVP_KDF_fetch(nullptr, "SSKDF", nullptr));
-  if (!kdf) return ossl::Error("SSKDF");
-  KdfCtx ctx(EVP_KDF_CTX_new(kdf.get()));
+  if (SsKdf() == nullptr) return ossl::Error("SSKDF");
+  KdfCtx ctx(EVP_KDF_CTX_new(SsKdf()));
   if (!ctx) return ossl::Error("SSKDF");
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {
@@ -667,27 +705,38 @@ Result<json> EcPublicJwk(const EVP_PKEY* key) {
   return EcJwkMembers(*curve, xy.first, xy.second);
 }
 
+Result<Es256Signer> Es256Signer::Create(ossl::PKey key) {
+  CVM_RETURN_IF_ERROR(CheckP256(key.get(), "JWT signing key"));
+  CVM_ASSIGN_OR_RETURN(json public_jwk, EcPublicJwk(key.get()));
+  // Sorted members, compact: {"alg":"ES256","jwk":{"crv","kty","x","y"},"typ":"JWT"}.
+  json header{{"typ", "JWT"}, {"alg", "ES256"}, {"jwk", public_jwk}};
+  CVM_ASSIGN_OR_RETURN(std::string header_text, DumpJson(header));
+  return Es256Signer(std::move(key), Base64UrlEncode(AsBytes(header_text)));
+}
+
+Result<std::string> Es256Signer::Sign(const json& claims) const {
+  if (!claims.is_object()) return InvalidInput("JWT: claims must be a JSON object");
+  CVM_ASSIGN_OR_RETURN(std::string payload_text, DumpJson(claims));
+  std::string token = header_b64_;
+  token += '.';
+  token += Base64UrlEncode(AsBytes(payload_text));
+  // RFC 7515 section 5.1: the signing input is ASCII(header "." payload); RFC 7518 section 3.4:
+  // the ES256 signature is R||S, 32 bytes each, not DER.
+  CVM_ASSIGN_OR_RETURN(Bytes der, SignEcdsaDer(key_.get(), DigestAlg::kSha256, AsBytes(token)));
+  CVM_ASSIGN_OR_RETURN(Bytes raw, EcdsaDerToRaw(der, 32));
+  token += '.';
+  token += Base64UrlEncode(raw);
+  return token;
+}
+
 Result<std::string> SignJwt(const EVP_PKEY* key, const json& claims) {
   CVM_RETURN_IF_ERROR(CheckP256(key, "JWT"));
   if (!claims.is_object()) return InvalidInput("JWT: claims must be a JSON object");
-  CVM_ASSIGN_OR_RETURN(json public_jwk, EcPublicJwk(key));
-  CVM_ASSIGN_OR_RETURN(std::string payload_text, DumpJson(claims));
-  json protected_header{{"typ", "JWT"}, {"alg", "ES256"}, {"jwk", public_jwk}};
-  CVM_ASSIGN_OR_RETURN(JanssonPtr sig_template, ToJansson(json{{"protected", protected_header}}));
-  CVM_ASSIGN_OR_RETURN(JanssonPtr jws,
-                       ToJansson(json{{"payload", Base64UrlEncode(AsBytes(payload_text))}}));
-  JanssonPtr jwk(jose_openssl_jwk_from_EVP_PKEY(nullptr, const_cast<EVP_PKEY*>(key)));
-  if (!jwk) return Internal("José: cannot export the signing key");
-  if (!jose_jws_sig(nullptr, jws.get(), sig_template.get(), jwk.get())) {
-    return Internal("José: jose_jws_sig failed");
-  }
-  const char* prot = json_string_value(json_object_get(jws.get(), "protected"));
-  const char* payload = json_string_value(json_object_get(jws.get(), "payload"));
-  const char* signature = json_string_value(json_object_get(jws.get(), "signature"));
-  if (prot == nullptr || payload == nullptr || signature == nullptr) {
-    return Internal("José: unexpected JWS shape");
-  }
-  return std::string(prot) + "." + payload + "." + signature;
+  // A second reference to the caller's key, dropped with the signer.
+  if (EVP_PKEY_up_ref(const_cast<EVP_PKEY*>(key)) != 1) return ossl::Error("EVP_PKEY_up_ref");
+  CVM_ASSIGN_OR_RETURN(Es256Signer signer,
+                       Es256Signer::Create(ossl::PKey(const_cast<EVP_PKEY*>(key))));
+  return signer.Sign(claims);
 }
 
 Result<Jwt> DecodeJwt(std::string_view token) {

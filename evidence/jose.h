@@ -13,8 +13,9 @@
 //   protected header is emitted compact with "alg","enc" first and the rest in sorted order.
 // - JWT: compact JWS ES256 with header {"typ":"JWT","alg":"ES256","jwk":{P-256 public key}}.
 //
-// Implemented with latchset's José (libjose) in jose.cc only, plus OpenSSL where José lacks an
-// algorithm (RSA-OAEP-256 on Debian 12's José 11). No crypto is written by hand.
+// Implemented in jose.cc only, with OpenSSL primitives (ECDH, Concat KDF, AES key wrap and GCM,
+// RSA-OAEP, ECDSA) and latchset's José (libjose) to verify tokens and, in the tests, to decrypt
+// our JWEs independently. No crypto is written by hand.
 #pragma once
 
 #include <memory>
@@ -75,6 +76,23 @@ Result<ossl::PKey> LoadTokenSigningKey(std::string_view pem);
 Result<nlohmann::json> EcPublicJwk(const EVP_PKEY* key);
 // A compact JWT: header {"typ":"JWT","alg":"ES256","jwk":<public key>}, the given claims.
 Result<std::string> SignJwt(const EVP_PKEY* key, const nlohmann::json& claims);
+
+// SignJwt for many tokens with one key: the protected header is encoded once. Thread-safe.
+class Es256Signer {
+ public:
+  // kInvalidInput unless `key` is an EC P-256 private key.
+  static Result<Es256Signer> Create(ossl::PKey key);
+  // The same token as SignJwt(key(), claims) (ECDSA signatures are randomised, so not the same
+  // bytes). kInvalidInput when the claims are not an object or hold text that is not UTF-8.
+  Result<std::string> Sign(const nlohmann::json& claims) const;
+  const EVP_PKEY* key() const { return key_.get(); }
+
+ private:
+  Es256Signer(ossl::PKey key, std::string header_b64)
+      : key_(std::move(key)), header_b64_(std::move(header_b64)) {}
+  ossl::PKey key_;
+  std::string header_b64_;
+};
 
 struct Jwt {
   nlohmann::json header;

@@ -18,7 +18,11 @@ inline constexpr int kMaxJsonDepth = 64;
 // Parses untrusted JSON text: kInvalidInput "`what`: ..." for a syntax error, a duplicate member
 // name in an object (serde refuses those for the protocol's structs), or nesting deeper than
 // kMaxJsonDepth.
-Result<nlohmann::json> ParseJsonText(std::string_view text, std::string_view what);
+// `bytes_as_binary`: every non-empty array whose elements are all integers 0..255 comes back as
+// one binary value (nlohmann::json::binary), which internal::ByteArray reads like the array,
+// instead of one JSON value per byte. Such a document does not serialise back to the same text.
+Result<nlohmann::json> ParseJsonText(std::string_view text, std::string_view what,
+                                     bool bytes_as_binary = false);
 
 // Member accessors for an object `obj` parsed from `what`: kInvalidInput naming the member when
 // it is missing or of the wrong type.
@@ -45,7 +49,8 @@ Result<const nlohmann::json*> Member(const nlohmann::json& obj, std::string_view
 // An unsigned integer no larger than `max`.
 Result<uint64_t> Uint(const nlohmann::json& value, uint64_t max, std::string_view path);
 Result<std::string> String(const nlohmann::json& value, std::string_view path);
-// A JSON array of integers 0..255; `size` 0: any length (at most `max_size`).
+// A JSON array of integers 0..255 (or its binary form, see ParseJsonText); `size` 0: any length
+// (at most `max_size`).
 Result<Bytes> ByteArray(const nlohmann::json& value, size_t size, std::string_view path,
                         size_t max_size = 1 << 20);
 nlohmann::json ToByteArray(ByteSpan bytes);

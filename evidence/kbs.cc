@@ -115,10 +115,20 @@ Status AppendCanonical(const json& value, std::string& out, int depth) {
   }
 }
 
-Result<json> ParseObject(std::string_view body, std::string_view what) {
-  CVM_ASSIGN_OR_RETURN(json value, ParseJsonText(body, what));
+Result<json> ParseObject(std::string_view body, std::string_view what,
+                         bool bytes_as_binary = false) {
+  CVM_ASSIGN_OR_RETURN(json value, ParseJsonText(body, what, bytes_as_binary));
   if (!value.is_object()) return InvalidInput(std::string(what) + ": not a JSON object");
   return value;
+}
+
+// The member `name` of `obj` (an object), to move from; kInvalidInput as RequiredMember.
+Result<json*> TakeMember(json& obj, std::string_view name, std::string_view what) {
+  auto it = obj.find(name);
+  if (it == obj.end()) {
+    return InvalidInput(std::string(what) + ": missing member \"" + std::string(name) + "\"");
+  }
+  return &*it;
 }
 
 bool IsSessionIdChar(char c) {
@@ -258,9 +268,9 @@ json ToJson(const KbsAttestation& attestation) {
   return out;
 }
 
-Result<KbsAttestation> ParseKbsAttestation(std::string_view body) {
+Result<KbsAttestation> ParseKbsAttestation(std::string_view body, bool bytes_as_binary) {
   constexpr std::string_view kWhat = "KBS attestation";
-  CVM_ASSIGN_OR_RETURN(json obj, ParseObject(body, kWhat));
+  CVM_ASSIGN_OR_RETURN(json obj, ParseObject(body, kWhat, bytes_as_binary));
   KbsAttestation out;
   auto init = obj.find("init-data");
   if (init != obj.end() && !init->is_null()) {
@@ -271,22 +281,27 @@ Result<KbsAttestation> ParseKbsAttestation(std::string_view body) {
     CVM_ASSIGN_OR_RETURN(data.body, RequiredString(*init, "body", kInit));
     out.init_data = std::move(data);
   }
-  CVM_ASSIGN_OR_RETURN(json runtime, RequiredMember(obj, "runtime-data", kWhat));
+  // Members are moved out of the parsed document, not copied: the evidence holds certificates
+  // as arrays of numbers, thousands of JSON values.
+  CVM_ASSIGN_OR_RETURN(json * runtime, TakeMember(obj, "runtime-data", kWhat));
   constexpr std::string_view kRuntime = "KBS attestation: runtime-data";
-  if (!runtime.is_object()) return InvalidInput("KBS attestation: runtime-data is not an object");
-  CVM_ASSIGN_OR_RETURN(out.nonce, RequiredString(runtime, "nonce", kRuntime));
-  CVM_ASSIGN_OR_RETURN(out.tee_pubkey, RequiredMember(runtime, "tee-pubkey", kRuntime));
-  if (!out.tee_pubkey.is_object()) {
+  if (!runtime->is_object()) return InvalidInput("KBS attestation: runtime-data is not an object");
+  CVM_ASSIGN_OR_RETURN(out.nonce, RequiredString(*runtime, "nonce", kRuntime));
+  CVM_ASSIGN_OR_RETURN(json * tee_pubkey, TakeMember(*runtime, "tee-pubkey", kRuntime));
+  if (!tee_pubkey->is_object()) {
     return InvalidInput("KBS attestation: runtime-data.tee-pubkey is not an object");
   }
+  out.tee_pubkey = std::move(*tee_pubkey);
   // Inside tee-evidence the names are snake_case (kbs-types CompositeEvidence has no rename).
-  CVM_ASSIGN_OR_RETURN(json evidence, RequiredMember(obj, "tee-evidence", kWhat));
+  CVM_ASSIGN_OR_RETURN(json * evidence, TakeMember(obj, "tee-evidence", kWhat));
   constexpr std::string_view kEvidence = "KBS attestation: tee-evidence";
-  if (!evidence.is_object()) return InvalidInput("KBS attestation: tee-evidence is not an object");
-  CVM_ASSIGN_OR_RETURN(out.primary_evidence,
-                       RequiredMember(evidence, "primary_evidence", kEvidence));
+  if (!evidence->is_object()) {
+    return InvalidInput("KBS attestation: tee-evidence is not an object");
+  }
+  CVM_ASSIGN_OR_RETURN(json * primary, TakeMember(*evidence, "primary_evidence", kEvidence));
+  out.primary_evidence = std::move(*primary);
   CVM_ASSIGN_OR_RETURN(out.additional_evidence,
-                       RequiredString(evidence, "additional_evidence", kEvidence));
+                       RequiredString(*evidence, "additional_evidence", kEvidence));
   return out;
 }
 

@@ -78,7 +78,11 @@ struct KbsAttestation {
 };
 nlohmann::json ToJson(const KbsAttestation& attestation);
 // kInvalidInput naming the member. Sizes are the caller's to limit (the HTTP layer).
-Result<KbsAttestation> ParseKbsAttestation(std::string_view body);
+// `bytes_as_binary` (a relying party that only appraises the evidence): arrays of integers
+// 0..255 come back as binary JSON values, which FromTrusteeEvidence reads like the arrays; the
+// sev crate's JSON carries the VCEK as ~1,500 numbers. Such an attestation does not serialise
+// back to the text received.
+Result<KbsAttestation> ParseKbsAttestation(std::string_view body, bool bytes_as_binary = false);
 
 struct KbsError {
   std::string type;  // the full URI

@@ -20,7 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
     }
   }
-  if (auto a = ParseKbsAttestation(text); a.ok()) {
+  auto a = ParseKbsAttestation(text);
+  // cvm-rp's form (byte arrays as binary values) accepts and refuses exactly the same messages.
+  if (ParseKbsAttestation(text, /*bytes_as_binary=*/true).ok() != a.ok()) std::abort();
+  if (a.ok()) {
     if (!ParseKbsAttestation(ToJson(*a).dump()).ok()) std::abort();
     (void)CanonicalJson(a->primary_evidence);
     (void)RuntimeDataDigest(cvm::DigestAlg::kSha384, a->nonce, a->tee_pubkey,

@@ -7,6 +7,7 @@
 // its worker threads at once.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -51,15 +52,26 @@ class Appraiser {
   virtual Result<Appraisal> Appraise(const AppraisalInput& input) const = 0;
 };
 
+// A TEE key a ResourceSealer has checked and can seal to, opaque to the core. The core keeps it
+// with the grant of the session whose evidence bound it (parsed once per attestation, never
+// shared between sessions).
+class SealingKey {
+ public:
+  virtual ~SealingKey() = default;
+};
+
 // Encrypts a resource to the TEE key of an attested session.
 class ResourceSealer {
  public:
   virtual ~ResourceSealer() = default;
-  // Whether the key is one we can encrypt to (exact Trustee members, supported curve, valid
-  // point). kInvalidInput naming the problem. Checked at /attest so a bad key gets no token.
-  virtual Status CheckKey(const nlohmann::json& tee_pubkey) const = 0;
-  // The flattened-JSON JWE (serialised) carrying `plaintext` to `tee_pubkey`.
-  virtual Result<std::string> Seal(const nlohmann::json& tee_pubkey, ByteSpan plaintext) const = 0;
+  // Parses the key and checks it is one we can encrypt to (exact Trustee members, supported
+  // curve, valid point). kInvalidInput naming the problem. Called at /attest so a bad key gets
+  // no token.
+  virtual Result<std::shared_ptr<const SealingKey>> CheckKey(
+      const nlohmann::json& tee_pubkey) const = 0;
+  // The flattened-JSON JWE (serialised) carrying `plaintext` to `key`, which this sealer's
+  // CheckKey returned.
+  virtual Result<std::string> Seal(const SealingKey& key, ByteSpan plaintext) const = 0;
 };
 
 // Signs the attestation tokens this relying party issues, and verifies Bearer tokens presented

@@ -103,30 +103,38 @@ class BundleAppraiser final : public Appraiser {
   mutable ChainCache chain_cache_;
 };
 
+// The parsed TEE key (an EVP_PKEY), so the resource request does not decode the JWK again.
+struct TeeSealingKey final : SealingKey {
+  explicit TeeSealingKey(evidence::TeePublicKey k) : key(std::move(k)) {}
+  const evidence::TeePublicKey key;
+};
+
 class JweSealer final : public ResourceSealer {
  public:
-  Status CheckKey(const nlohmann::json& jwk) const override {
-    return evidence::ParseTeePublicJwk(jwk).status();
+  Result<std::shared_ptr<const SealingKey>> CheckKey(const nlohmann::json& jwk) const override {
+    CVM_ASSIGN_OR_RETURN(evidence::TeePublicKey key, evidence::ParseTeePublicJwk(jwk));
+    return std::shared_ptr<const SealingKey>(std::make_shared<TeeSealingKey>(std::move(key)));
   }
-  Result<std::string> Seal(const nlohmann::json& jwk, ByteSpan plaintext) const override {
-    CVM_ASSIGN_OR_RETURN(auto key, evidence::ParseTeePublicJwk(jwk));
-    return evidence::EncryptJwe(key, plaintext);
+  Result<std::string> Seal(const SealingKey& key, ByteSpan plaintext) const override {
+    const auto* tee = dynamic_cast<const TeeSealingKey*>(&key);
+    if (tee == nullptr) return Internal("JWE: a key this sealer did not check");
+    return evidence::EncryptJwe(tee->key, plaintext);
   }
 };
 
 class JwtSigner final : public TokenSigner {
  public:
-  explicit JwtSigner(ossl::PKey key) : key_(std::move(key)) {}
+  explicit JwtSigner(evidence::Es256Signer signer) : signer_(std::move(signer)) {}
   Result<std::string> Sign(const nlohmann::json& claims) const override {
-    return evidence::SignJwt(key_.get(), claims);
+    return signer_.Sign(claims);
   }
   Result<nlohmann::json> Verify(std::string_view token, TimePoint now) const override {
-    CVM_ASSIGN_OR_RETURN(evidence::Jwt jwt, evidence::VerifyJwt(token, key_.get(), now));
+    CVM_ASSIGN_OR_RETURN(evidence::Jwt jwt, evidence::VerifyJwt(token, signer_.key(), now));
     return jwt.claims;
   }
 
  private:
-  const ossl::PKey key_;
+  const evidence::Es256Signer signer_;
 };
 
 }  // namespace
@@ -161,7 +169,9 @@ Result<EvidenceBackends> MakeEvidenceBackends(const Config& config, ossl::PKey t
                                                     std::move(crls), std::move(tdx_collateral),
                                                     config.fetch_collateral, std::move(gpu));
   out.sealer = std::make_unique<JweSealer>();
-  out.signer = std::make_unique<JwtSigner>(std::move(token_key));
+  CVM_ASSIGN_OR_RETURN(evidence::Es256Signer signer,
+                       evidence::Es256Signer::Create(std::move(token_key)));
+  out.signer = std::make_unique<JwtSigner>(std::move(signer));
   return out;
 }
 

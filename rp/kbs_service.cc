@@ -214,7 +214,9 @@ HttpOut KbsService::Attest(const HttpIn& request) {
   std::string id = SessionIdOf(request);
   if (id.empty()) return refuse("no kbs-session-id cookie");
   record.session = id;
-  auto attestation = evidence::ParseKbsAttestation(request.body);
+  // The evidence goes only to the appraiser (FromTrusteeEvidence): its byte arrays are parsed
+  // as binary values, not one JSON value per byte.
+  auto attestation = evidence::ParseKbsAttestation(request.body, /*bytes_as_binary=*/true);
   if (!attestation.ok()) return refuse(attestation.status().message());
   auto session = sessions_.Get(id);
   if (!session.ok()) return refuse(session.status().message());
@@ -232,9 +234,8 @@ HttpOut KbsService::Attest(const HttpIn& request) {
   if (!SameNonce(attestation->nonce, session->nonce)) {
     return refuse("runtime-data.nonce is not the nonce of this session");
   }
-  if (Status key = sealer_.CheckKey(attestation->tee_pubkey); !key.ok()) {
-    return refuse("tee-pubkey: " + key.message());
-  }
+  auto tee_key = sealer_.CheckKey(attestation->tee_pubkey);
+  if (!tee_key.ok()) return refuse("tee-pubkey: " + tee_key.status().message());
   TimePoint now = clock_.Now();
   AppraisalInput input;
   input.tee = session->tee;
@@ -312,7 +313,7 @@ HttpOut KbsService::Attest(const HttpIn& request) {
   auto grant = std::make_shared<Grant>();
   grant->tee = session->tee;
   grant->claims = appraisal->claims;
-  grant->tee_pubkey = input.tee_pubkey;
+  grant->tee_key = std::move(tee_key).value();
   grant->evidence_time = session->created;
   grant->expires = now + options_.token_lifetime;
   grant->token = std::move(token).value();
@@ -364,7 +365,7 @@ HttpOut KbsService::Resource(const HttpIn& request, std::string_view path) {
     record.reasons.push_back("no such resource");
     return Refuse(std::move(record), 401, "PluginInternalError", "Plugin internal error");
   }
-  auto jwe = sealer_.Seal(grant->tee_pubkey, value->view());
+  auto jwe = sealer_.Seal(*grant->tee_key, value->view());
   if (!jwe.ok()) {
     record.reasons.push_back("JWE: " + jwe.status().message());
     return Refuse(std::move(record), 401, "JweError", "JWE failed");

@@ -17,6 +17,7 @@
 #include "common/digest.h"
 #include "common/status.h"
 #include "evidence/bundle.h"
+#include "rp/appraisal.h"
 
 namespace cvm::rp {
 
@@ -25,9 +26,9 @@ namespace cvm::rp {
 struct Grant {
   evidence::TeeKind tee = evidence::TeeKind::kSnp;
   evidence::Claims claims;
-  nlohmann::json tee_pubkey;
-  TimePoint evidence_time;  // when the nonce it binds was issued
-  TimePoint expires;        // the token's exp
+  std::shared_ptr<const SealingKey> tee_key;  // runtime-data.tee-pubkey, checked by the sealer
+  TimePoint evidence_time;                    // when the nonce it binds was issued
+  TimePoint expires;                          // the token's exp
   std::string token;
   std::string session_id;
   std::string evidence_digest;  // "sha256:<hex>" of the attestation body

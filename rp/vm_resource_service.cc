@@ -131,7 +131,7 @@ HttpOut KbsService::VmResource(const HttpIn& request, std::string_view type_tag)
     }
     value = std::move(**got);
   }
-  auto jwe = sealer_.Seal(grant->tee_pubkey, value.view());
+  auto jwe = sealer_.Seal(*grant->tee_key, value.view());
   if (!jwe.ok()) {
     record.reasons.push_back("JWE: " + jwe.status().message());
     return Refuse(std::move(record), 401, "JweError", "JWE failed");

@@ -33,7 +33,8 @@ TARGETS = [
     ("gpu_list_verify", "gpu_list_verify_per_s", "gpu_eight_p384_per_s", "ratio", 0.15),
     ("status_api", "status_api_req_per_s", None, "min", 20000),
     ("evidence_api", "evidence_api_req_per_s", "sim_sign_per_s", "ratio", 0.7),
-    ("rp_attest", "rp_attest_per_s", "bundle_verify_per_s", "ratio", 0.67),
+    ("rp_attest", "rp_attest_per_cpu_s", "bundle_verify_per_cpu_s", "ratio", 0.67),
+    ("rp_attest_tls", "rp_attest_tls_per_cpu_s", "bundle_verify_per_cpu_s", "ratio", 0.67),
     ("agent_own", "agent_own_ms", None, "max", 20),
     ("agentd_rss_idle", "agentd_rss_idle_kib", None, "max", 12288),
 ]
@@ -275,7 +276,7 @@ def cpu_ms(pid):
     return total / 1e6
 
 
-def measure_servers(build, tmp, quick, r, procs, errors, agent_only=False):
+def measure_servers(build, tmp, quick, r, procs, errors, agent_only=False, rp_only=False):
     rp_bin = f"{build}/rp/cvm-rp"
     # CVM_BENCH_AGENTD: another cvm-agentd binary (e.g. an older build, to compare with).
     agentd = os.environ.get("CVM_BENCH_AGENTD") or f"{build}/agent/cvm-agentd"
@@ -293,9 +294,19 @@ def measure_servers(build, tmp, quick, r, procs, errors, agent_only=False):
           "version: 1\ndefault:\n  tee: [snp]\n  allow_simulated: true\n"
           "  allow_debug: false\n  max_evidence_age: 5m\n"
           f"  snp_measurements: [\"{'0' * 96}\"]\n")
+    # HTTPS as a deployment would set it up: a P-256 server key, the client verifying the
+    # certificate against it (the only CA it trusts).
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", f"{tmp}/tls.key", "-out", f"{tmp}/tls.crt"], check=True,
+                   capture_output=True)
     rp_port = free_port()
+    rp_tls_port = free_port()
     write(f"{tmp}/cvm-rp.yaml",
           f"listen:\n  - {{address: 127.0.0.1, port: {rp_port}}}\n"
+          f"  - {{address: 127.0.0.1, port: {rp_tls_port}, tls: true}}\n"
+          f"tls: {{cert: {tmp}/tls.crt, key: {tmp}/tls.key}}\n"
           f"token_key: {tmp}/token.key\npolicy: {tmp}/policy.yaml\n"
           "resources:\n  inline:\n    default/key/app: {value: \"bench secret\"}\n"
           # An hour: with cvm-rp's default of 5 minutes, equal to the agent's
@@ -305,6 +316,8 @@ def measure_servers(build, tmp, quick, r, procs, errors, agent_only=False):
           f"trust_anchors:\n  snp_roots: [{sim}/ark.pem]\n")
     rp = procs.start([rp_bin, "--config", f"{tmp}/cvm-rp.yaml"], f"{tmp}/cvm-rp.log")
     wait_port(rp_port, rp, "cvm-rp")
+    if rp_only:
+        return measure_rp(build, tmp, quick, r, errors, rp, rp_port, rp_tls_port, sim)
 
     tpm_port = free_port(pair=True)
     os.makedirs(f"{tmp}/swtpm")
@@ -407,25 +420,53 @@ def measure_servers(build, tmp, quick, r, procs, errors, agent_only=False):
     r["agentd_rss_load_kib"] = max(sampler.peak, rss_kib(agent.pid))
     procs.stop(agent)
 
-    # The relying party: bundle verification alone, then full exchanges right after it.
+    measure_rp(build, tmp, quick, r, errors, rp, rp_port, rp_tls_port, sim)
+
+
+def measure_rp(build, tmp, quick, r, errors, rp, rp_port, rp_tls_port, sim):
+    seconds = 1 if quick else 5
+    # The relying party: bundle verification alone, then full exchanges right after it, over
+    # HTTP and over HTTPS. The ratio is of CPU time: cvm-rp's own (rp_load reads it from
+    # /proc/PID/stat) against the benchmark's; the clients, simulated guests signing a report
+    # per exchange, share the CPUs and would otherwise dominate a wall-clock rate.
     verify = gbench(f"{build}/bench/bench_evidence", ["BM_BundleVerifySimSnp"], quick)
-    r["bundle_verify_per_s"] = round(verify["BM_BundleVerifySimSnp"]["items_per_second"], 1)
-    proc = subprocess.run([f"{build}/bench/rp_load", "--url", f"http://127.0.0.1:{rp_port}",
-                           "--sim", sim, "--path", "default/key/app", "--clients", "4",
-                           "--seconds", str(seconds)], capture_output=True, text=True,
-                          check=False)
-    if proc.returncode != 0:
-        errors.append(f"rp_load: {proc.stderr.strip()}")
-    try:
-        r["rp_attest_per_s"] = json.loads(proc.stdout)["rp_attest_per_s"]
-    except (ValueError, KeyError):
-        raise Failure(f"rp_load printed no result: {proc.stdout} {proc.stderr}")
+    b = verify["BM_BundleVerifySimSnp"]
+    r["bundle_verify_per_s"] = round(b["items_per_second"], 1)
+    r["bundle_verify_per_cpu_s"] = round(1.0 / seconds_of(b["cpu_time"], b["time_unit"]), 1)
+    # The same three requests handled in-process (no transport, no clients on the CPUs).
+    service = gbench(f"{build}/bench/bench_rp", ["BM_RpServiceExchange"], quick)
+    s = service["BM_RpServiceExchange"]
+    r["rp_service_exchange_per_cpu_s"] = round(1.0 / seconds_of(s["cpu_time"], s["time_unit"]), 1)
+    for scheme, port, suffix in (("http", rp_port, ""), ("https", rp_tls_port, "_tls")):
+        args = [f"{build}/bench/rp_load", "--url", f"{scheme}://127.0.0.1:{port}", "--sim", sim,
+                "--path", "default/key/app", "--clients", "4", "--seconds", str(seconds),
+                "--rp-pid", str(rp.pid)]
+        if scheme == "https":
+            args += ["--ca-file", f"{tmp}/tls.crt"]
+        proc = subprocess.run(args, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            errors.append(f"rp_load {scheme}: {proc.stderr.strip()}")
+        try:
+            out = json.loads(proc.stdout)
+            r[f"rp_attest{suffix}_per_s"] = out["rp_attest_per_s"]
+            r[f"rp_attest{suffix}_per_cpu_s"] = out["rp_attest_per_cpu_s"]
+            r[f"rp{suffix}_cpu_ms_per_exchange"] = out["rp_cpu_ms_per_exchange"]
+            r[f"rp{suffix}_client_cpu_ms_per_exchange"] = out["client_cpu_ms_per_exchange"]
+        except (ValueError, KeyError):
+            raise Failure(f"rp_load printed no result: {proc.stdout} {proc.stderr}")
 
 
-def measure(build, quick, agent_only=False):
+def seconds_of(value, unit):
+    """A Google Benchmark time in seconds."""
+    return value * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def measure(build, quick, agent_only=False, rp_only=False):
     r = {}
     errors = []
     b = f"{build}/bench"
+    if rp_only:
+        return measure_rp_only(build, quick, r, errors)
     if not agent_only:
         measure_pairs(b, quick, r)
     log("Servers: swtpm, cvm-rp and cvm-agentd on loopback")
@@ -519,6 +560,33 @@ def measure_pairs(b, quick, r):
         r[k] = round(r[k], 1)
 
 
+def measure_rp_only(build, quick, r, errors):
+    """The relying-party figures alone (scripts/bench --rp): cvm-rp on loopback, rp_load over
+    HTTP and HTTPS, the in-process handlers and BM_BundleVerifySimSnp."""
+    log("Relying party: cvm-rp on loopback against VerifyBundle")
+    tmp = tempfile.mkdtemp(prefix="cvm-bench-")
+    procs = Processes()
+    try:
+        measure_servers(build, tmp, quick, r, procs, errors, rp_only=True)
+    finally:
+        procs.stop_all()
+        if os.environ.get("CVM_BENCH_KEEP"):
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    targets = {}
+    for name, ours, limit, kind, threshold in TARGETS:
+        if ours in r and limit in r:
+            ratio = round(r[ours] / r[limit], 3) if r[limit] else 0.0
+            targets[name] = {"value": r[ours], "kind": kind, "threshold": threshold,
+                             "limit": r[limit], "ratio": ratio, "met": ratio >= threshold}
+    r["targets"] = targets
+    r["errors"] = errors
+    r["machine"] = {"nproc": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
+                    "load_average": os.getloadavg()[0], "quick": quick}
+    return r
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -547,10 +615,17 @@ def table(r):
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
     lines.append("")
+    if "boot_to_secret_ms" not in r:  # --rp: the relying party's figures only
+        lines.append(rp_line(r))
+        for e in r["errors"]:
+            lines.append(f"error: {e}")
+        return "\n".join(lines)
     if "evidence_api_p99_ms" in r:
         lines.append(f"evidence_api_p99_ms = {r['evidence_api_p99_ms']}, status_api_p99_ms = "
                      f"{r['status_api_p99_ms']}, agentd_rss_load_kib = "
                      f"{r['agentd_rss_load_kib']:,}")
+    if "rp_cpu_ms_per_exchange" in r:
+        lines.append(rp_line(r))
     lines.append(f"boot_to_secret_ms = {r['boot_to_secret_ms']} (process start to the secret "
                  f"file, on {'a tmpfs' if r['secrets_on_tmpfs'] else 'disk'}); phases: " +
                  ", ".join(f"{k} {v}" for k, v in r["boot_phases_ms"].items()))
@@ -563,6 +638,17 @@ def table(r):
     return "\n".join(lines)
 
 
+def rp_line(r):
+    return (f"cvm-rp CPU per exchange: rp_cpu_ms_per_exchange = {r['rp_cpu_ms_per_exchange']} "
+            f"(HTTP), rp_tls_cpu_ms_per_exchange = {r['rp_tls_cpu_ms_per_exchange']} (HTTPS), "
+            f"clients {r['rp_client_cpu_ms_per_exchange']} / "
+            f"{r['rp_tls_client_cpu_ms_per_exchange']}; in-process "
+            f"rp_service_exchange_per_cpu_s = {r['rp_service_exchange_per_cpu_s']:,}, "
+            f"bundle_verify_per_cpu_s = {r['bundle_verify_per_cpu_s']:,}; wall-clock "
+            f"rp_attest_per_s = {r['rp_attest_per_s']:,}, rp_attest_tls_per_s = "
+            f"{r['rp_attest_tls_per_s']:,}, bundle_verify_per_s = {r['bundle_verify_per_s']:,}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("build")
@@ -570,13 +656,15 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--agent", action="store_true",
                     help="only the agent's boot and idle memory (agent_own, agentd_rss_idle)")
+    ap.add_argument("--rp", action="store_true",
+                    help="only the relying party's figures (rp_attest, rp_attest_tls)")
     a = ap.parse_args()
     for tool in ("wrk", "swtpm", "openssl"):
         if shutil.which(tool) is None:
             log(f"scripts/bench: {tool} is not installed (scripts/bootstrap installs it)")
             return 2
     try:
-        r = measure(a.build, a.quick, a.agent)
+        r = measure(a.build, a.quick, a.agent, a.rp)
     except (Failure, subprocess.CalledProcessError) as e:
         log(f"scripts/bench: {e}")
         return 1

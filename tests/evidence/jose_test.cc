@@ -266,6 +266,33 @@ TEST_CASE("An ES256 JWT signs and verifies with the configured key only") {
   CHECK(VerifyJwt(*later, key->get(), t + std::chrono::seconds(61)).ok());
 }
 
+TEST_CASE("An Es256Signer's tokens carry a 64-byte R||S signature that José verifies") {
+  auto key = LoadTokenSigningKey("");
+  REQUIRE(key.ok());
+  auto public_jwk = EcPublicJwk(key->get());
+  REQUIRE(public_jwk.ok());
+  auto signer = Es256Signer::Create(std::move(key).value());
+  REQUIRE(signer.ok());
+  int64_t now = 1'800'000'000;
+  TimePoint t{std::chrono::seconds(now)};
+  for (int i = 0; i < 2; ++i) {  // the header is encoded once, the signature is fresh each time
+    json claims{{"exp", now + 300}, {"n", i}};
+    auto token = signer->Sign(claims);
+    REQUIRE(token.ok());
+    auto verified = VerifyJwt(*token, signer->key(), t);  // José's jose_jws_ver
+    REQUIRE(verified.ok());
+    CHECK(verified->claims == claims);
+    CHECK(verified->header == json{{"alg", "ES256"}, {"typ", "JWT"}, {"jwk", *public_jwk}});
+    auto signature = Base64UrlDecode(token->substr(token->rfind('.') + 1));
+    REQUIRE(signature.ok());
+    CHECK(signature->size() == 64);
+  }
+  CHECK(signer->Sign(json::array()).status().code() == Code::kInvalidInput);
+  auto p384 = GenerateEcKey(Curve::kP384);
+  REQUIRE(p384.ok());
+  CHECK(Es256Signer::Create(std::move(p384).value()).status().code() == Code::kInvalidInput);
+}
+
 TEST_CASE("A tampered or unsigned JWT is rejected") {
   auto key = LoadTokenSigningKey("");
   REQUIRE(key.ok());

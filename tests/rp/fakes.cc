@@ -39,7 +39,14 @@ Result<Appraisal> FakeAppraiser::Appraise(const AppraisalInput& input) const {
   return out;
 }
 
-Status FakeSealer::CheckKey(const json& jwk) const {
+namespace {
+struct FakeKey final : SealingKey {
+  explicit FakeKey(json j) : jwk(std::move(j)) {}
+  const json jwk;
+};
+}  // namespace
+
+Result<std::shared_ptr<const SealingKey>> FakeSealer::CheckKey(const json& jwk) const {
   if (!jwk.is_object()) return InvalidInput("not an object");
   for (auto& [k, v] : jwk.items()) {
     if (k != "kty" && k != "crv" && k != "alg" && k != "x" && k != "y") {
@@ -48,12 +55,13 @@ Status FakeSealer::CheckKey(const json& jwk) const {
   }
   if (jwk.value("kty", "") != "EC") return InvalidInput("kty is not EC");
   if (!jwk.contains("x") || !jwk.contains("y")) return InvalidInput("missing x or y");
-  return Status::Ok();
+  return std::shared_ptr<const SealingKey>(std::make_shared<FakeKey>(jwk));
 }
 
-Result<std::string> FakeSealer::Seal(const json& jwk, ByteSpan plaintext) const {
-  CVM_RETURN_IF_ERROR(CheckKey(jwk));
-  return json{{"fake-jwe", Base64Encode(plaintext)}, {"to", jwk["x"]}}.dump();
+Result<std::string> FakeSealer::Seal(const SealingKey& key, ByteSpan plaintext) const {
+  const auto* fake = dynamic_cast<const FakeKey*>(&key);
+  if (fake == nullptr) return Internal("not a key FakeSealer checked");
+  return json{{"fake-jwe", Base64Encode(plaintext)}, {"to", fake->jwk["x"]}}.dump();
 }
 
 namespace {

@@ -43,8 +43,9 @@ class FakeAppraiser final : public Appraiser {
 // {"fake-jwe": base64(plaintext), "to": x}: enough to see what was released and to whom.
 class FakeSealer final : public ResourceSealer {
  public:
-  Status CheckKey(const nlohmann::json& tee_pubkey) const override;
-  Result<std::string> Seal(const nlohmann::json& tee_pubkey, ByteSpan plaintext) const override;
+  Result<std::shared_ptr<const SealingKey>> CheckKey(
+      const nlohmann::json& tee_pubkey) const override;
+  Result<std::string> Seal(const SealingKey& key, ByteSpan plaintext) const override;
 };
 
 // Tokens: base64url(claims) "." hex(sha256(secret || payload)); Verify checks both and exp.

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/encoding.h"
+#include "common/http.h"
 #include "tests/rp/http_client.h"
 #include "tests/rp/rp_fixture.h"
 
@@ -102,6 +103,53 @@ TEST_CASE("The same exchange works over HTTPS with the server's certificate", "[
   KbsClient client(rp.https_base(), rp.ca_file());
   REQUIRE(AuthAndAttest(client).status == 200);
   RequireReleased(client.Resource("default/key/disk"), kDiskSecret);
+}
+
+// The client address ("127.0.0.1:PORT") cvm-rp audited for each request of an exchange made with
+// the production libcurl client (common/http.h).
+std::vector<std::string> ClientsOfExchange(RpFixture& rp, const std::string& base,
+                                           bool keep_alive) {
+  auto http = NewCurlHttpClient(keep_alive);
+  auto send = [&](std::string method, std::string path, std::string body, std::string cookie) {
+    HttpRequest req;
+    req.method = std::move(method);
+    req.url = base + path;
+    req.ca_file = rp.ca_file();
+    req.proxy = "";
+    req.headers.emplace_back("Content-Type", "application/json");
+    if (!cookie.empty()) req.headers.emplace_back("Cookie", "kbs-session-id=" + cookie);
+    req.body.assign(body.begin(), body.end());
+    auto response = http->Send(req);
+    REQUIRE(response.ok());
+    REQUIRE(response->status == 200);
+    return std::move(response).value();
+  };
+  HttpResponse auth =
+      send("POST", "/kbs/v0/auth", R"({"version":"0.4.0","tee":"snp","extra-params":""})", "");
+  std::string cookie = auth.Header("set-cookie").substr(15, 32);
+  std::string nonce = json::parse(AsChars(auth.body))["nonce"];
+  send("POST", "/kbs/v0/attest", AttestBody(nonce, GoodEvidence()), cookie);
+  send("GET", "/kbs/v0/resource/default/key/disk", "", cookie);
+  std::vector<std::string> clients;
+  for (const auto& record : rp.Audit()) clients.push_back(record["client"]);
+  return clients;
+}
+
+TEST_CASE("A keep-alive client sends a whole exchange over one connection, HTTP and HTTPS",
+          "[rp]") {
+  for (bool tls : {false, true}) {
+    RpFixture rp;
+    auto clients = ClientsOfExchange(rp, tls ? rp.https_base() : rp.http_base(), true);
+    REQUIRE(clients.size() == 3);
+    CHECK(clients[0] == clients[1]);
+    CHECK(clients[1] == clients[2]);
+  }
+  // Without keep_alive every request has a connection (a client port) of its own.
+  RpFixture rp;
+  auto clients = ClientsOfExchange(rp, rp.http_base(), false);
+  REQUIRE(clients.size() == 3);
+  CHECK(clients[0] != clients[1]);
+  CHECK(clients[1] != clients[2]);
 }
 
 TEST_CASE("A Bearer token fetches a resource without the session cookie", "[rp]") {

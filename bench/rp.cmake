@@ -1,0 +1,4 @@
+# Benchmarks for the relying party (cvm_bench from bench/CMakeLists.txt): cvm-rp's request
+# handlers with its production adapters, in-process (no transport).
+cvm_bench(bench_rp rp_bench.cc ${CMAKE_SOURCE_DIR}/rp/evidence_adapters.cc)
+target_link_libraries(bench_rp PRIVATE cvm::rp_core cvm::evidence)
