@@ -7,9 +7,15 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/digest.h"
+#include "common/encoding.h"
 #include "common/log.h"
 
 namespace cvm::rp {
+
+std::string AuditDigest(std::string_view data) {
+  return "sha256:" + HexEncode(Sha256(AsBytes(data)));
+}
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& file, const Clock& clock) {
   std::FILE* f = nullptr;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -27,6 +28,9 @@ struct AuditRecord {
   int status = 0;                    // the HTTP status answered
   std::vector<std::string> reasons;  // why it was refused (empty when allowed)
 };
+
+// AuditRecord::evidence_digest of `data` (an attestation body, a bearer token): "sha256:<hex>".
+std::string AuditDigest(std::string_view data);
 
 class AuditLog {
  public:

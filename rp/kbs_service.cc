@@ -20,8 +20,6 @@ constexpr std::string_view kAttestFailed = "Attestation error: RCAR handshake At
 constexpr std::string_view kAuthFailed = "Attestation error: RCAR handshake Auth failed";
 constexpr std::string_view kEatProfile = "tag:github.com,2024:confidential-containers/Trustee";
 
-std::string DigestOf(std::string_view body) { return "sha256:" + HexEncode(Sha256(AsBytes(body))); }
-
 int64_t UnixSeconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -206,7 +204,7 @@ HttpOut KbsService::Auth(const HttpIn& request) {
 
 HttpOut KbsService::Attest(const HttpIn& request) {
   AuditRecord record = Record("attest", request);
-  record.evidence_digest = DigestOf(request.body);
+  record.evidence_digest = AuditDigest(request.body);
   auto refuse = [&](std::string reason) {
     record.reasons.push_back(std::move(reason));
     return Refuse(std::move(record), 401, "AttestationError", kAttestFailed);

@@ -2,20 +2,10 @@
 // VM's first request and served back only to a VM whose evidence gives the same VM id.
 #include <chrono>
 
-#include "common/digest.h"
-#include "common/encoding.h"
 #include "evidence/kbs.h"
 #include "rp/kbs_service.h"
 
 namespace cvm::rp {
-namespace {
-
-std::string TokenDigest(std::string_view token) {
-  return "sha256:" + HexEncode(Sha256(AsBytes(token)));
-}
-
-}  // namespace
-
 void KbsService::EnableVmResources(std::shared_ptr<VmResourceStore> store) {
   std::lock_guard lock(mu_);
   state_.vm_store = std::move(store);
@@ -41,7 +31,7 @@ std::shared_ptr<const Grant> KbsService::GrantOf(const HttpIn& request, TimePoin
       return nullptr;
     }
     std::string_view token = auth.substr(kBearer.size());
-    record.evidence_digest = TokenDigest(token);
+    record.evidence_digest = AuditDigest(token);
     if (auto verified = signer_.Verify(token, now); !verified.ok()) {
       record.reasons.push_back("bearer token: " + verified.status().message());
       *refusal = Refuse(record, 401, "TokenVerifierError", "Token Verifier error");
