@@ -465,15 +465,14 @@ def measure(build, quick, agent_only=False, rp_only=False):
     r = {}
     errors = []
     b = f"{build}/bench"
-    if rp_only:
-        return measure_rp_only(build, quick, r, errors)
-    if not agent_only:
+    if not (agent_only or rp_only):
         measure_pairs(b, quick, r)
-    log("Servers: swtpm, cvm-rp and cvm-agentd on loopback")
+    log("Relying party: cvm-rp on loopback against VerifyBundle" if rp_only else
+        "Servers: swtpm, cvm-rp and cvm-agentd on loopback")
     tmp = tempfile.mkdtemp(prefix="cvm-bench-")
     procs = Processes()
     try:
-        measure_servers(build, tmp, quick, r, procs, errors, agent_only)
+        measure_servers(build, tmp, quick, r, procs, errors, agent_only, rp_only)
     except Failure as e:
         for name in ("cvm-rp.log", "audit.log", "agent.log", "swtpm.log"):
             text = tail(f"{tmp}/{name}", 15)
@@ -490,7 +489,7 @@ def measure(build, quick, agent_only=False, rp_only=False):
     # The best ratio reachable when everything but the floor's work cost nothing: for rates of
     # one item, limit time / (limit time + floor time); for the log, SHA-256 time / floor time.
     ceilings = {}
-    if not agent_only:
+    if not (agent_only or rp_only):
         ceilings = {
             "snp_full_verify": r["snp_full_parse_floor_per_s"] /
             (r["snp_full_parse_floor_per_s"] + r["snp_full_bound_per_s"]),
@@ -500,7 +499,7 @@ def measure(build, quick, agent_only=False, rp_only=False):
         }
     targets = {}
     for name, ours, limit, kind, threshold in TARGETS:
-        if ours not in r:  # --agent: only the agent's own targets
+        if ours not in r:  # --agent, --rp: only their own targets
             continue
         t = {"value": r[ours], "kind": kind, "threshold": threshold}
         if kind == "ratio":
@@ -558,33 +557,6 @@ def measure_pairs(b, quick, r):
     r["gpu_eight_p384_per_s"] = g["BM_EightBareP384Verifications"]["items_per_second"]
     for k in list(r):
         r[k] = round(r[k], 1)
-
-
-def measure_rp_only(build, quick, r, errors):
-    """The relying-party figures alone (scripts/bench --rp): cvm-rp on loopback, rp_load over
-    HTTP and HTTPS, the in-process handlers and BM_BundleVerifySimSnp."""
-    log("Relying party: cvm-rp on loopback against VerifyBundle")
-    tmp = tempfile.mkdtemp(prefix="cvm-bench-")
-    procs = Processes()
-    try:
-        measure_servers(build, tmp, quick, r, procs, errors, rp_only=True)
-    finally:
-        procs.stop_all()
-        if os.environ.get("CVM_BENCH_KEEP"):
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    targets = {}
-    for name, ours, limit, kind, threshold in TARGETS:
-        if ours in r and limit in r:
-            ratio = round(r[ours] / r[limit], 3) if r[limit] else 0.0
-            targets[name] = {"value": r[ours], "kind": kind, "threshold": threshold,
-                             "limit": r[limit], "ratio": ratio, "met": ratio >= threshold}
-    r["targets"] = targets
-    r["errors"] = errors
-    r["machine"] = {"nproc": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
-                    "load_average": os.getloadavg()[0], "quick": quick}
-    return r
 
 
 def cpu_model():
