@@ -51,7 +51,7 @@ bool IsAzure(TeeKind k) { return k == TeeKind::kAzSnpVtpm || k == TeeKind::kAzTd
 // IMDS answers only from inside the VM: whatever the environment says, no proxy.
 class NoProxyHttpClient final : public HttpClient {
  public:
-  NoProxyHttpClient() : inner_(NewCurlHttpClient()) {}
+  explicit NoProxyHttpClient(std::unique_ptr<HttpClient> inner) : inner_(std::move(inner)) {}
   Result<HttpResponse> Send(const HttpRequest& request) override {
     HttpRequest r = request;
     r.proxy = "";
@@ -101,7 +101,7 @@ struct EvidenceCollector::Impl {
   std::unique_ptr<snp::ReportProvider> snp;
   std::unique_ptr<tdx::QuoteProvider> tdx;
   std::unique_ptr<tpm::Tpm> tpm;
-  std::unique_ptr<HttpClient> imds;
+  HttpClientFactory new_imds;  // the Azure kinds: a client per collection (the HTTP helper)
   std::string acpi_dir;
   // The simulator loaded once at Open (its keys in memory, like firmware), not per request.
   std::optional<snp::SimSnp> sim_snp;
@@ -119,11 +119,23 @@ TeeKind EvidenceCollector::kind() const { return impl_->kind; }
 
 Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config& config,
                                                                    const Platform& platform) {
-  return Open(config, platform, nullptr);
+  return OpenWith(config, platform, nullptr, nullptr);
+}
+
+Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(const Config& config,
+                                                                   const Platform& platform,
+                                                                   HttpClientFactory http) {
+  return OpenWith(config, platform, nullptr, std::move(http));
 }
 
 Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(
     const Config& config, const Platform& platform, std::unique_ptr<gpu::GpuProvider> nvml) {
+  return OpenWith(config, platform, std::move(nvml), nullptr);
+}
+
+Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::OpenWith(
+    const Config& config, const Platform& platform, std::unique_ptr<gpu::GpuProvider> nvml,
+    HttpClientFactory http) {
   auto impl = std::make_unique<Impl>();
   switch (config.gpu) {
     case GpuSetting::kOff:
@@ -200,7 +212,8 @@ Result<std::shared_ptr<EvidenceCollector>> EvidenceCollector::Open(
     }
     case TeeKind::kAzSnpVtpm:
     case TeeKind::kAzTdxVtpm:
-      impl->imds = std::make_unique<NoProxyHttpClient>();
+      if (!http) return InvalidInput("the Azure kinds need an HTTP client for IMDS");
+      impl->new_imds = std::move(http);
       break;
   }
   const bool azure = IsAzure(platform.kind);
@@ -243,11 +256,19 @@ Result<evidence::Bundle> EvidenceCollector::Collect(evidence::CollectRequest req
   request.include_tpm = m.include_tpm && request.nonce.has_value();
   request.event_log_path = m.tpm ? m.event_log : std::string();
   request.init_data = m.init_data;
+  // Azure: IMDS (the VCEK chain, the TD quote) through a client that lives for this collection
+  // only, so the HTTP helper process does not outlive it.
+  std::unique_ptr<HttpClient> imds;
+  if (m.new_imds) {
+    auto client = m.new_imds();
+    if (!client.ok()) return client.status().WithContext("Azure IMDS");
+    imds = std::make_unique<NoProxyHttpClient>(std::move(client).value());
+  }
   evidence::CollectPlatform platform;
   platform.snp = m.snp.get();
   platform.tdx = m.tdx.get();
   platform.tpm = m.tpm.get();
-  platform.imds = m.imds.get();
+  platform.imds = imds.get();
   platform.acpi_dir = m.acpi_dir;
   platform.sim_snp = m.sim_snp ? &*m.sim_snp : nullptr;
   platform.sim_tdx = m.sim_tdx ? &*m.sim_tdx : nullptr;

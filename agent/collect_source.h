@@ -9,6 +9,7 @@
 #include "agent/attester.h"
 #include "agent/config.h"
 #include "agent/platform.h"
+#include "common/http.h"
 #include "common/status.h"
 
 namespace cvm::evidence {
@@ -28,15 +29,20 @@ class EvidenceCollector {
   // Opens what `platform` needs: sim-snp / sim-tdx load the configured state directory (so a
   // missing or broken one is found at start), snp / tdx open the report/quote provider
   // (configfs-tsm first), the Azure kinds and `tpm.enabled` open the TPM at tpm.tcti, the Azure
-  // kinds an IMDS client that never uses a proxy. kUnavailable naming what could not be opened.
-  // GPUs (config.gpu): unless off, NVML is loaded (gpu::OpenNvml) or `nvml` is used when given
-  // (tests: a fake or simulated provider); without NVML, `required` fails the start
-  // (kUnavailable) and `auto` logs that the CPU evidence goes alone.
+  // kinds an IMDS client that never uses a proxy (see the overload with `http`). kUnavailable
+  // naming what could not be opened. GPUs (config.gpu): unless off, NVML is loaded (gpu::OpenNvml)
+  // or `nvml` is used when given (tests: a fake or simulated provider); without NVML, `required`
+  // fails the start (kUnavailable) and `auto` logs that the CPU evidence goes alone.
   static Result<std::shared_ptr<EvidenceCollector>> Open(const Config& config,
                                                          const Platform& platform);
   static Result<std::shared_ptr<EvidenceCollector>> Open(const Config& config,
                                                          const Platform& platform,
                                                          std::unique_ptr<gpu::GpuProvider> nvml);
+  // `http` makes the IMDS client, one per collection; the Azure kinds need it (kInvalidInput
+  // without). The daemon's sends through its HTTP helper process (common/http_helper.h).
+  static Result<std::shared_ptr<EvidenceCollector>> Open(const Config& config,
+                                                         const Platform& platform,
+                                                         HttpClientFactory http);
   ~EvidenceCollector();
   EvidenceCollector(const EvidenceCollector&) = delete;
   EvidenceCollector& operator=(const EvidenceCollector&) = delete;
@@ -62,6 +68,10 @@ class EvidenceCollector {
  private:
   struct Impl;
   explicit EvidenceCollector(std::unique_ptr<Impl> impl);
+  static Result<std::shared_ptr<EvidenceCollector>> OpenWith(const Config& config,
+                                                             const Platform& platform,
+                                                             std::unique_ptr<gpu::GpuProvider> nvml,
+                                                             HttpClientFactory http);
   std::unique_ptr<Impl> impl_;
 };
 

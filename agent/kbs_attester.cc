@@ -181,7 +181,9 @@ class KbsAttester final : public Attester {
       return ev;
     };
 
-    std::unique_ptr<HttpClient> http = deps_.new_http ? deps_.new_http() : NewCurlHttpClient();
+    TimePoint helper_start = clock.Now();
+    CVM_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http, deps_.new_http());
+    const microseconds helper_time = duration_cast<microseconds>(clock.Now() - helper_start);
     DeadlineHttpClient bounded(*http, clock, deadline);
     microseconds network_time{0};
     TimedHttpClient timed(bounded, clock, &network_time);
@@ -203,8 +205,10 @@ class KbsAttester final : public Attester {
     outcome.phases.emplace_back("evidence_tee", collect_timings.tee);
     outcome.phases.emplace_back("evidence_tpm", collect_timings.tpm);
     outcome.phases.emplace_back("network", network_time);
-    outcome.phases.emplace_back("exchange_own",
-                                std::max(microseconds(0), total - evidence_time - network_time));
+    outcome.phases.emplace_back("http_helper", helper_time);
+    outcome.phases.emplace_back(
+        "exchange_own",
+        std::max(microseconds(0), total - evidence_time - network_time - helper_time));
     return outcome;
   }
 
@@ -220,6 +224,7 @@ Result<std::unique_ptr<Attester>> NewKbsAttester(const Config& config,
                                                  std::shared_ptr<EvidenceCollector> collector,
                                                  KbsAttesterDeps deps) {
   if (!collector) return InvalidInput("the attester needs an evidence collector");
+  if (!deps.new_http) return InvalidInput("the attester needs an HTTP client factory");
   if (deps.clock == nullptr) deps.clock = &SystemClock::Get();
   std::map<std::string, ossl::PKey> keys;
   for (const auto& rp : config.relying_parties) {

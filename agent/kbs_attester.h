@@ -18,8 +18,9 @@
 namespace cvm::agent {
 
 struct KbsAttesterDeps {
-  // A fresh HTTP client per exchange; empty: libcurl (NewCurlHttpClient).
-  std::function<std::unique_ptr<HttpClient>()> new_http;
+  // A fresh HTTP client per exchange (the daemon's: its HTTP helper process, made before the
+  // exchange's first request, so that its start counts as the agent's own time). Required.
+  HttpClientFactory new_http;
   const Clock* clock = &SystemClock::Get();  // not owned
 };
 
@@ -35,8 +36,10 @@ struct KbsAttesterDeps {
 //   - with rp.token_key the token's ES256 signature, exp and nbf are verified (kRejected);
 //   - phases: "evidence" (the whole collection), of which "evidence_tee" (the TEE's report or
 //     quote: firmware or simulator) and "evidence_tpm" (the vTPM quote); "network" (time inside
-//     HTTP requests: the network and the relying party's work); "exchange_own" (the rest of the
-//     exchange: the ephemeral key, JSON, the token check, decrypting the resources).
+//     HTTP requests: the network and the relying party's work); "http_helper" (getting the
+//     exchange's HTTP client: waiting for the helper process to start, common/http_helper.h);
+//     "exchange_own" (the rest of the exchange: the ephemeral key, JSON, the token check,
+//     decrypting the resources).
 //   Errors are KbsClient's: kRejected for a 401 (the relying party's reasons in the message),
 //   kNotFound for a 404 resource, kUnavailable / kDeadlineExceeded when it cannot be reached,
 //   kInvalidInput for an answer that is not the protocol.

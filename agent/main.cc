@@ -6,12 +6,14 @@
 #include <malloc.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/api.h"
 #include "agent/api_server.h"
@@ -23,19 +25,10 @@
 #include "agent/sinks.h"
 #include "agent/state.h"
 #include "common/args.h"
+#include "common/http_helper.h"
 #include "common/log.h"
 #include "tpm/hcl.h"
 #include "tpm/tpm.h"
-
-// GnuTLS is in this process only because libcurl's librtmp and libldap need it (rtmp:// and
-// ldap:// URLs, which common/http_curl.cc never allows: CURLOPT_PROTOCOLS_STR "http,https"); our
-// TLS is OpenSSL. GnuTLS initialises itself in a library constructor (ASN.1 trees, its system
-// priority file) unless the program defines this function: GnuTLS's documented
-// GNUTLS_SKIP_GLOBAL_INIT (gnutls.h). A library that does use GnuTLS calls gnutls_global_init()
-// itself (librtmp and libldap do). Saves about 0.6 MiB of the idle daemon's resident set
-// (docs/performance.md). agent/CMakeLists.txt exports it so that libgnutls's call resolves here.
-extern "C" int _gnutls_global_init_skip(void);
-extern "C" int _gnutls_global_init_skip(void) { return 1; }
 
 namespace {
 
@@ -72,6 +65,24 @@ PlatformEnv RealPlatformEnv(const Config& config) {
   return env;
 }
 
+// The HTTP helper (cvm-agent-http): next to this executable when it is there (a build tree),
+// else where the package installs it. Empty when neither exists.
+std::string FindHttpHelper() {
+  std::vector<std::string> candidates;
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    dir.resize(dir.rfind('/') + 1);
+    candidates.push_back(dir + "cvm-agent-http");
+  }
+  candidates.push_back(CVM_HELPER_DIR "/cvm-agent-http");
+  for (const auto& path : candidates) {
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "";
+}
+
 int CheckConfig(const std::string& path) {
   auto config = LoadConfig(path);
   if (!config.ok()) {
@@ -85,7 +96,11 @@ int CheckConfig(const std::string& path) {
   return kExitOk;
 }
 
-int Run(const Config& config) {
+// `http_helper`: the HTTP helper found at start (empty path: none) and, when relying parties may
+// be configured, the first helper process, started before the configuration was read.
+int Run(const Config& config, HttpHelperOptions http_helper,
+        std::shared_ptr<HttpHelperLauncher> launcher) {
+  if (config.relying_parties.empty()) launcher.reset();  // not needed: ends and reaps it
   auto platform = DetectPlatform(config, RealPlatformEnv(config));
   if (!platform.ok()) {
     log::Error(platform.status().ToString());
@@ -97,14 +112,27 @@ int Run(const Config& config) {
     log::Warning(std::string("SIMULATED TEE ") + TeeKindName(platform->kind) +
                  ": this is not a confidential VM and its evidence proves nothing");
   }
+  // A broken installation is a start failure, not an attestation that fails at the deadline.
+  const bool azure = platform->kind == TeeKind::kAzSnpVtpm || platform->kind == TeeKind::kAzTdxVtpm;
+  if (http_helper.path.empty() && (azure || !config.relying_parties.empty())) {
+    log::Error(std::string("the HTTP helper cvm-agent-http is missing (looked next to cvm-agentd "
+                           "and in ") +
+               CVM_HELPER_DIR + "): the installation is incomplete");
+    return kExitUnavailable;
+  }
+  HttpClientFactory new_http = [launcher, http_helper] {
+    return launcher ? launcher->Take() : StartHttpHelper(http_helper);
+  };
   // Evidence comes from the detected TEE only (a simulator only when configured, see
   // DetectPlatform); a provider that cannot be opened is a start failure, never a fallback.
-  auto collector = EvidenceCollector::Open(config, *platform);
+  auto collector = EvidenceCollector::Open(config, *platform, new_http);
   if (!collector.ok()) {
     log::Error("evidence: " + collector.status().ToString());
     return kExitUnavailable;
   }
-  auto kbs_attester = NewKbsAttester(config, *collector);
+  KbsAttesterDeps attester_deps;
+  attester_deps.new_http = new_http;
+  auto kbs_attester = NewKbsAttester(config, *collector, attester_deps);
   if (!kbs_attester.ok()) {
     log::Error("relying parties: " + kbs_attester.status().ToString());
     return kbs_attester.status().code() == Code::kInvalidInput ? kExitUsage : kExitUnavailable;
@@ -306,6 +334,17 @@ int main(int argc, char** argv) {
   if (auto code = parser.Parse(argc, argv)) return *code;
   if (auto code = ApplyStandardOptions(standard, "cvm-agentd")) return *code;
   if (!check.empty()) return CheckConfig(check);
+  // HTTP (relying parties, Azure IMDS) goes through the helper process, which runs libcurl so
+  // that this process does not (common/http_helper.h). The first helper starts now, before
+  // anything else: it loads libcurl and its libraries (about 5 ms of CPU, mostly the dynamic
+  // loader) while this process reads its configuration, detects and opens the TEE, the TPM and
+  // its sockets, and the first exchange takes it (Run ends it if there is no relying party).
+  HttpHelperOptions http_helper;
+  http_helper.path = FindHttpHelper();
+  // One connection (and TLS handshake) for a whole exchange, as Trustee's own client holds it.
+  http_helper.keep_alive = true;
+  std::shared_ptr<HttpHelperLauncher> launcher;
+  if (!http_helper.path.empty()) launcher = std::make_shared<HttpHelperLauncher>(http_helper);
   auto config = LoadConfig(config_path);
   if (!config.ok()) {
     log::Error(config.status().message());
@@ -314,5 +353,5 @@ int main(int argc, char** argv) {
   if (standard.log_level == "info") {
     if (auto level = log::ParseLevel(config->log_level); level.ok()) log::SetLevel(*level);
   }
-  return Run(*config);
+  return Run(*config, http_helper, std::move(launcher));
 }

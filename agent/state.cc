@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "common/args.h"
+#include "common/http_helper.h"
 
 namespace cvm::agent {
 
@@ -221,6 +222,15 @@ std::string Metrics::Render() const {
     out += "cvm_agent_api_requests_total{path=\"" + key.first + "\",code=\"" +
            std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
   }
+  const HttpHelperStats helpers = GetHttpHelperStats();
+  out += "# HELP cvm_agent_http_helpers_total HTTP helper processes (cvm-agent-http) started.\n";
+  out += "# TYPE cvm_agent_http_helpers_total counter\n";
+  out += "cvm_agent_http_helpers_total " + std::to_string(helpers.started) + "\n";
+  out +=
+      "# HELP cvm_agent_http_helper_cpu_seconds_total CPU time of the HTTP helper processes "
+      "that have ended.\n";
+  out += "# TYPE cvm_agent_http_helper_cpu_seconds_total counter\n";
+  out += "cvm_agent_http_helper_cpu_seconds_total " + num(double(helpers.cpu.count()) / 1e6) + "\n";
   return out;
 }
 

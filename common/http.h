@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,9 @@ class HttpClient {
   // Thread-compatible: one request at a time per client.
   virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
 };
+
+// Makes a client; a factory that cannot (e.g. the helper process did not start) says why.
+using HttpClientFactory = std::function<Result<std::unique_ptr<HttpClient>>()>;
 
 // libcurl-backed client. TLS peers are always verified (against the system CA store or
 // HttpRequest::ca_file); a pin mismatch or failed verification is kRejected. Redirects are not

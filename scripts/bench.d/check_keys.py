@@ -12,7 +12,7 @@ KEYS = [
     "sim_sign_per_s", "rp_attest_per_s", "bundle_verify_per_s", "boot_to_secret_ms",
     "agent_own_ms", "agentd_rss_idle_kib", "agentd_rss_load_kib", "snp_full_parse_floor_per_s",
     "tdx_full_parse_floor_per_s", "eventlog_hash_floor_mb_per_s", "gpu_list_verify_per_s",
-    "gpu_eight_p384_per_s", "agent_cpu_to_secret_ms", "bundle_verify_per_cpu_s",
+    "gpu_eight_p384_per_s", "agent_cpu_to_secret_ms", "agent_helper_cpu_ms", "bundle_verify_per_cpu_s",
     "rp_attest_per_cpu_s", "rp_cpu_ms_per_exchange", "rp_client_cpu_ms_per_exchange", "rp_attest_tls_per_s",
     "rp_attest_tls_per_cpu_s", "rp_tls_cpu_ms_per_exchange", "rp_tls_client_cpu_ms_per_exchange",
     "rp_service_exchange_per_cpu_s",

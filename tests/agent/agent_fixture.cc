@@ -15,6 +15,7 @@
 
 #include "common/file_util.h"
 #include "common/http.h"
+#include "common/http_helper.h"
 #include "common/keys.h"
 #include "snp/sim.h"
 
@@ -28,6 +29,12 @@ const std::string kOtherMeasurement(96, '1');
 
 std::string Binary(const std::string& relative) {
   return ::cvm::testing::BinaryDir() + "/" + relative;
+}
+
+HttpClientFactory HelperHttp() {
+  HttpHelperOptions options;
+  options.path = Binary("agent/cvm-agent-http");
+  return [options] { return StartHttpHelper(options); };
 }
 
 void Write(const std::string& path, std::string_view text, mode_t mode) {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/http.h"
 #include "tests/agent/child_process.h"
 #include "tests/testing/testing.h"
 
@@ -25,6 +26,9 @@ extern const std::string kOtherMeasurement;
 
 // BinaryDir()/<relative>, e.g. "agent/cvm-agentd".
 std::string Binary(const std::string& relative);
+// The daemon's HTTP client as the daemon makes it: through the built helper process
+// (agent/cvm-agent-http, common/http_helper.h).
+HttpClientFactory HelperHttp();
 // Writes `text` to `path` atomically (fails the test on error).
 void Write(const std::string& path, std::string_view text, mode_t mode = 0644);
 

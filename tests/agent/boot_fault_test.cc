@@ -142,6 +142,7 @@ TEST_CASE("The attester refuses a token already expired by its clock and accepts
   SkewedClock ahead(10min);
   KbsAttesterDeps deps;
   deps.clock = &ahead;
+  deps.new_http = HelperHttp();
   auto skewed = NewKbsAttester(*config, *collector, deps);
   REQUIRE(skewed.ok());
   auto refused = (*skewed)->Attest(config->relying_parties[0], paths, ahead.Now() + 20s);
@@ -150,7 +151,9 @@ TEST_CASE("The attester refuses a token already expired by its clock and accepts
   CHECK(refused.status().code() == Code::kRejected);
   CHECK(refused.status().message().find("expired") != std::string::npos);
   // The same exchange with the clock in sync gets the secret.
-  auto synced = NewKbsAttester(*config, *collector);
+  KbsAttesterDeps synced_deps;
+  synced_deps.new_http = HelperHttp();
+  auto synced = NewKbsAttester(*config, *collector, synced_deps);
   REQUIRE(synced.ok());
   auto outcome =
       (*synced)->Attest(config->relying_parties[0], paths, SystemClock::Get().Now() + 20s);

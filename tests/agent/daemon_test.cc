@@ -20,6 +20,7 @@ namespace {
 using cvm::testing::TempDir;
 
 std::string Agentd() { return cvm::testing::BinaryDir() + "/agent/cvm-agentd"; }
+std::string Helper() { return cvm::testing::BinaryDir() + "/agent/cvm-agent-http"; }
 
 std::string WriteConfig(const TempDir& dir, const std::string& text) {
   std::string path = dir.File("config.yaml");
@@ -115,23 +116,39 @@ TEST_CASE("cvm-agentd --version and --help work") {
   CHECK(r.out.find("Exit status") != std::string::npos);
 }
 
-TEST_CASE("cvm-agentd loads none of the libraries only verification needs") {
+TEST_CASE("cvm-agentd loads none of the libraries only verification or libcurl needs") {
   // The agent collects evidence; the relying party verifies it. RIM verification (xmlsec1 on
-  // libxml2, which brings ICU) must stay out of the daemon (docs/performance.md).
+  // libxml2, which brings ICU) must stay out of the daemon, and so must libcurl with its TLS,
+  // Kerberos and LDAP libraries: its HTTP client is the cvm-agent-http process
+  // (docs/performance.md).
   auto r = cvm::testing::Run({"/usr/bin/ldd", Agentd()});
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("libcurl.so") != std::string::npos);  // the listing is the real one
-  for (const char* lib : {"libxmlsec1", "libxml2", "libxslt", "libicu"}) {
+  CHECK(r.out.find("libcrypto.so") != std::string::npos);  // the listing is the real one
+  for (const char* lib : {"libxmlsec1", "libxml2", "libxslt", "libicu", "libcurl", "libgnutls",
+                          "libssl.so", "libkrb5", "libldap"}) {
     INFO(lib);
     CHECK(r.out.find(lib) == std::string::npos);
   }
+  auto helper = cvm::testing::Run({"/usr/bin/ldd", Helper()});
+  REQUIRE(helper.exit_code == 0);
+  CHECK(helper.out.find("libcurl.so") != std::string::npos);
+  for (const char* lib : {"libyaml-cpp", "libtss2", "libjose", "libsystemd"}) {
+    INFO(lib);
+    CHECK(helper.out.find(lib) == std::string::npos);
+  }
 }
 
-TEST_CASE("cvm-agentd exports the hook that skips GnuTLS's implicit initialisation") {
+TEST_CASE("cvm-agent-http exports the hook that skips GnuTLS's implicit initialisation") {
   // libgnutls finds _gnutls_global_init_skip only in the dynamic symbol table.
-  auto r = cvm::testing::Run({"/usr/bin/nm", "-D", "--defined-only", Agentd()});
+  auto r = cvm::testing::Run({"/usr/bin/nm", "-D", "--defined-only", Helper()});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find(" T _gnutls_global_init_skip\n") != std::string::npos);
+}
+
+TEST_CASE("cvm-agent-http run by hand says what it is and exits 2") {
+  auto r = cvm::testing::Run({Helper()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("started by cvm-agentd") != std::string::npos);
 }
 
 TEST_CASE("The real daemon on a simulated TEE serves its API and stops cleanly") {

@@ -7,6 +7,7 @@
 #include "common/file_util.h"
 #include "evidence/bundle.h"
 #include "snp/sim.h"
+#include "tests/agent/agent_fixture.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::agent {
@@ -140,7 +141,9 @@ TEST_CASE("The KBS attester gives up at the deadline without contacting the rely
   config.relying_parties.push_back(RelyingPartyConfig{"http://127.0.0.1:9", "", "", "", ""});
   int requests = 0;
   KbsAttesterDeps deps;
-  deps.new_http = [&requests] { return std::make_unique<CountingHttp>(&requests); };
+  deps.new_http = [&requests] {
+    return Result<std::unique_ptr<HttpClient>>(std::make_unique<CountingHttp>(&requests));
+  };
   auto attester = NewKbsAttester(config, OpenSim(), deps);
   REQUIRE(attester.ok());
   auto outcome = (*attester)->Attest(config.relying_parties[0], {"default/key/app"},
@@ -155,7 +158,9 @@ TEST_CASE("The KBS attester reports a relying party it cannot reach as unavailab
   config.relying_parties.push_back(RelyingPartyConfig{"http://127.0.0.1:9", "", "", "", ""});
   int requests = 0;
   KbsAttesterDeps deps;
-  deps.new_http = [&requests] { return std::make_unique<CountingHttp>(&requests); };
+  deps.new_http = [&requests] {
+    return Result<std::unique_ptr<HttpClient>>(std::make_unique<CountingHttp>(&requests));
+  };
   auto attester = NewKbsAttester(config, OpenSim(), deps);
   REQUIRE(attester.ok());
   auto outcome = (*attester)->Attest(config.relying_parties[0], {"default/key/app"},
@@ -172,7 +177,9 @@ TEST_CASE("The KBS attester refuses to start with a token key that is not a publ
   Config config = SimConfig(Sim().state());
   config.relying_parties.push_back(
       RelyingPartyConfig{"http://127.0.0.1:9", "", "", "", dir.File("token.pub")});
-  auto attester = NewKbsAttester(config, OpenSim());
+  KbsAttesterDeps deps;
+  deps.new_http = testing::HelperHttp();
+  auto attester = NewKbsAttester(config, OpenSim(), deps);
   REQUIRE_FALSE(attester.ok());
   CHECK(attester.status().ToString().find("token.pub") != std::string::npos);
 }

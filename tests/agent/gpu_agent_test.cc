@@ -122,7 +122,9 @@ Result<AttestOutcome> AttestOnce(const std::string& policy_extra, bool* ready, s
   Config config = GpuConfig(GpuSetting::kRequired);
   config.relying_parties.push_back(RelyingPartyConfig{rp.url(), "", "", "", rp.token_key()});
   gpu::SimGpuProvider* nvml = nullptr;
-  auto attester = NewKbsAttester(config, OpenWithGpus(config, kCcOn, &nvml));
+  KbsAttesterDeps deps;
+  deps.new_http = HelperHttp();
+  auto attester = NewKbsAttester(config, OpenWithGpus(config, kCcOn, &nvml), deps);
   REQUIRE(attester.ok());
   auto outcome = (*attester)->Attest(config.relying_parties[0], {"default/key/app"},
                                      SystemClock::Get().Now() + std::chrono::seconds(30));

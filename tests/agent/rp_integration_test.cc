@@ -67,6 +67,16 @@ TEST_CASE("cvm-agentd on simulated SNP gets its secret from cvm-rp and writes it
   CHECK(status["state"] == "ready");
   CHECK(status.dump().find(rp.url()) != std::string::npos);
   CHECK(status.dump().find(kSecret) == std::string::npos);
+  // The exchange went through one HTTP helper process, which has ended (the daemon reaped it
+  // and counted its CPU) and left no process behind.
+  req.url = "http://localhost/metrics";
+  auto metrics = http->Send(req);
+  REQUIRE(metrics.ok());
+  std::string text(AsChars(metrics->body));
+  CHECK(text.find("\ncvm_agent_http_helpers_total 1\n") != std::string::npos);
+  CHECK(text.find("\ncvm_agent_http_helper_cpu_seconds_total 0\n") == std::string::npos);
+  auto children = cvm::testing::Run({"/usr/bin/pgrep", "-P", std::to_string(agent.pid())});
+  CHECK(children.out.empty());
   CHECK(agent.Stop() == 0);
   CHECK(agent.Log().find(kSecret) == std::string::npos);
 }

@@ -110,6 +110,7 @@ expect /usr/share/initramfs-tools/hooks/cvm-agent 755 root:root
 expect /usr/share/initramfs-tools/scripts/init-premount/cvm-agent 755 root:root
 expect /usr/share/initramfs-tools/scripts/local-bottom/cvm-agent 755 root:root
 expect /usr/lib/cvm-agent/cryptroot-keyscript 755 root:root
+expect /usr/lib/cvm-agent/cvm-agent-http 755 root:root
 expect /usr/lib/dracut/modules.d/90cvm-agent/module-setup.sh 755 root:root
 expect /usr/lib/dracut/modules.d/90cvm-agent/cvm-agentd-initrd.service 644 root:root
 expect /usr/share/doc/cvm-agent/copyright 644 root:root
@@ -154,7 +155,7 @@ if in_root "$root" apt-get install -y -qq --no-install-recommends initramfs-tool
   printf 'CVM_UNLOCK_TIMEOUT=120\nCVM_FALLBACK=none\n' >"$root/etc/cvm-agent/initramfs.conf"
   if in_root "$root" mkinitramfs -o /tmp/initrd.img "$kver" >"$work/mkinitramfs.log" 2>&1; then
     list=$(in_root "$root" lsinitramfs /tmp/initrd.img)
-    for f in usr/sbin/cvm-agentd etc/cvm-agent/config.yaml scripts/init-premount/cvm-agent \
+    for f in usr/sbin/cvm-agentd usr/lib/cvm-agent/cvm-agent-http etc/cvm-agent/config.yaml scripts/init-premount/cvm-agent \
       scripts/local-bottom/cvm-agent usr/lib/cvm-agent/cryptroot-keyscript conf/conf.d/cvm-agent \
       "${plugin#/}"; do
       grep -qx "$f" <<<"$list" && pass "mkinitramfs initrd has $f" || fail "mkinitramfs initrd lacks $f"
@@ -176,7 +177,7 @@ if in_root "$droot" apt-get install -y -qq --no-install-recommends /tmp/cvm-agen
   fake_kernel "$droot"
   if in_root "$droot" dracut --force --no-hostonly --kver "$kver" --add cvm-agent /tmp/initrd.img >"$work/dracut.log" 2>&1; then
     list=$(in_root "$droot" lsinitrd /tmp/initrd.img | sed 's/ -> .*//' | awk '{print $NF}')
-    for f in usr/sbin/cvm-agentd etc/cvm-agent/config.yaml usr/lib/systemd/system/cvm-agentd-initrd.service \
+    for f in usr/sbin/cvm-agentd usr/lib/cvm-agent/cvm-agent-http etc/cvm-agent/config.yaml usr/lib/systemd/system/cvm-agentd-initrd.service \
       etc/cmdline.d/90cvm-agent.conf "${plugin#/}"; do
       grep -qx "$f" <<<"$list" && pass "dracut initrd has $f" || fail "dracut initrd lacks $f"
     done

@@ -8,7 +8,7 @@
 # Only on request (dracut --add cvm-agent, or add_dracutmodules+=" cvm-agent " in dracut.conf.d),
 # and only where the agent is installed.
 check() {
-  require_binaries /usr/sbin/cvm-agentd || return 1
+  require_binaries /usr/sbin/cvm-agentd /usr/lib/cvm-agent/cvm-agent-http || return 1
   return 255
 }
 
@@ -26,6 +26,8 @@ install() {
     return 1
   fi
   inst_binary /usr/sbin/cvm-agentd
+  # Its HTTP client process (libcurl): without it the agent cannot reach the relying party.
+  inst_binary /usr/lib/cvm-agent/cvm-agent-http
   # The token plugin, from libcryptsetup's token directory, when it is installed.
   inst_libdir_file "cryptsetup/libcryptsetup-token-cvm.so"
   # The configuration the initrd agent runs with, then every other file it may name.
