@@ -40,10 +40,10 @@ int main(int argc, char** argv) {
                  cvm::kHttpHelperFd);
     return 2;
   }
-  // Die with the daemon; never dump core (tokens pass through here); keep nothing else the
+  // Die with the daemon (a daemon that died before this line closed fd 3, which ends the loop
+  // below just as well); never dump core (tokens pass through here); keep nothing else the
   // daemon had open (its close-on-exec flags are its own business, not this process's trust).
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() == 1) return 1;  // the daemon died before the line above
   ::prctl(PR_SET_DUMPABLE, 0);
   ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   if (::close_range(cvm::kHttpHelperFd + 1, ~0U, 0) != 0) {

@@ -104,10 +104,87 @@ class Reader {
   Status status_;
 };
 
+// Builds a frame's document from nlohmann's CBOR SAX events, refusing what no frame holds:
+// nesting deeper than a frame's three levels (the map, the headers, one header), a container
+// announcing more entries than kMaxEntries, a repeated key. The daemon reads what the helper, the
+// process that talks to the network, writes: a frame must not recurse the parser deep, make it
+// reserve a huge container (json::from_cbor throws out_of_range for that even with
+// allow_exceptions false; fuzz_http_helper found it) or hide a second value under one key.
+class FrameSax {
+ public:
+  static constexpr size_t kMaxDepth = 3;
+  static constexpr size_t kMaxEntries = 1 << 16;
+
+  bool null() { return Add(nullptr); }
+  bool boolean(bool v) { return Add(v); }
+  bool number_integer(json::number_integer_t v) { return Add(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return Add(v); }
+  bool number_float(json::number_float_t v, const std::string& /*text*/) { return Add(v); }
+  bool string(std::string& v) { return Add(std::move(v)); }
+  bool binary(json::binary_t& v) {
+    return Add(json::binary(std::move(static_cast<json::binary_t::container_type&>(v))));
+  }
+  bool start_object(size_t n) { return Open(json::object(), n); }
+  bool key(std::string& k) {
+    key_ = std::move(k);
+    return !stack_.back()->contains(key_);
+  }
+  bool end_object() { return Close(); }
+  bool start_array(size_t n) { return Open(json::array(), n); }
+  bool end_array() { return Close(); }
+  bool parse_error(size_t /*position*/, const std::string& /*token*/,
+                   const json::exception& /*error*/) {
+    return false;
+  }
+
+  json root;
+
+ private:
+  // Adds `v` where the parser is; returns it.
+  json* Place(json v) {
+    if (stack_.empty()) {
+      root = std::move(v);
+      return &root;
+    }
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(v));
+      return &top.back();
+    }
+    return &(top[key_] = std::move(v));
+  }
+  bool Add(json v) {
+    if (stack_.empty() && !root.is_null()) return false;  // a second document
+    Place(std::move(v));
+    return true;
+  }
+  bool Open(json container, size_t n) {
+    if (stack_.size() >= kMaxDepth) return false;
+    if (n != static_cast<size_t>(-1) && n > kMaxEntries) return false;
+    stack_.push_back(Place(std::move(container)));
+    return true;
+  }
+  bool Close() {
+    if (stack_.empty()) return false;
+    stack_.pop_back();
+    return true;
+  }
+
+  std::vector<json*> stack_;  // the open containers, innermost last
+  std::string key_;
+};
+
 Result<json> FromCbor(ByteSpan cbor) {
-  json j = json::from_cbor(cbor.begin(), cbor.end(), /*strict=*/true, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return InvalidInput("HTTP helper frame: not CBOR");
-  return j;
+  FrameSax sax;
+  bool ok = false;
+  try {
+    ok = json::sax_parse(cbor.begin(), cbor.end(), &sax, json::input_format_t::cbor,
+                         /*strict=*/true);
+  } catch (const json::exception&) {
+    ok = false;
+  }
+  if (!ok) return InvalidInput("HTTP helper frame: not CBOR of a frame's shape");
+  return std::move(sax.root);
 }
 
 // ---- frames ---------------------------------------------------------------------------------
@@ -164,13 +241,15 @@ Status ReadExact(int fd, uint8_t* data, size_t size, std::optional<Clock::time_p
   return Status::Ok();
 }
 
-Result<Bytes> ReadFrame(int fd, std::optional<Clock::time_point> deadline, bool* eof_at_start) {
+// Reads one frame of at most `max` bytes (the limit is checked before anything is allocated).
+Result<Bytes> ReadFrame(int fd, std::optional<Clock::time_point> deadline, bool* eof_at_start,
+                        size_t max = kHttpHelperMaxFrame) {
   uint8_t length[4];
   CVM_RETURN_IF_ERROR(ReadExact(fd, length, sizeof length, deadline, eof_at_start));
   if (eof_at_start) *eof_at_start = false;
   const size_t n = (size_t(length[0]) << 24) | (size_t(length[1]) << 16) |
                    (size_t(length[2]) << 8) | size_t(length[3]);
-  if (n > kHttpHelperMaxFrame) {
+  if (n > max) {
     return InvalidInput("HTTP helper frame of " + std::to_string(n) + " bytes is over the limit");
   }
   Bytes payload(n);
@@ -250,7 +329,7 @@ class HelperHttpClient final : public HttpClient {
     if (!hello_pending_) return Status::Ok();
     hello_pending_ = false;
     bool eof = false;
-    auto hello = ReadFrame(fd_, Clock::now() + options_.start_timeout, &eof);
+    auto hello = ReadFrame(fd_, Clock::now() + options_.start_timeout, &eof, 4096);
     Status bad;
     if (!hello.ok()) {
       bad = hello.status();
@@ -277,7 +356,9 @@ class HelperHttpClient final : public HttpClient {
     CVM_RETURN_IF_ERROR(AwaitHello().WithContext(request.url));
     CVM_RETURN_IF_ERROR(WriteFrame(fd_, EncodeHttpHelperRequest(request)).WithContext(request.url));
     const auto deadline = Clock::now() + request.timeout + options_.grace;
-    auto frame = ReadFrame(fd_, deadline, nullptr);
+    // The body's own limit, and room for the status, the headers and the encoding.
+    auto frame = ReadFrame(fd_, deadline, nullptr,
+                           std::min(kHttpHelperMaxFrame, request.max_response_bytes + (1u << 20)));
     if (!frame.ok()) {
       if (frame.status().code() == Code::kDeadlineExceeded) {
         Stop(/*kill_now=*/true);
@@ -287,8 +368,9 @@ class HelperHttpClient final : public HttpClient {
       }
       std::string exit = Stop(/*kill_now=*/frame.status().code() != Code::kUnavailable);
       return Unavailable(request.url + ": the HTTP helper " +
-                         (frame.status().message() == "closed" ? "exited (" + exit + ")"
-                                                               : frame.status().ToString()));
+                         (frame.status().message() == "closed"
+                              ? "exited (" + exit + ")"
+                              : "failed and was stopped: " + frame.status().ToString()));
     }
     std::optional<Result<HttpResponse>> result;
     if (Status frame_ok = DecodeResultFrame(*frame, &result); !frame_ok.ok()) {

@@ -37,6 +37,8 @@ class FakeHttp final : public cvm::HttpClient {
       std::abort();
     } else if (path == "/big") {
       out.body.assign(r.max_response_bytes + 1, 'x');  // what libcurl would never return
+    } else if (path == "/huge") {
+      out.body.assign(r.max_response_bytes + (2u << 20), 'x');  // a frame over the daemon's limit
     } else {
       out.status = 404;
     }

@@ -84,7 +84,7 @@ TEST_CASE("HTTP helper frames of any other shape are refused naming the problem"
     CHECK(r.status().code() == Code::kInvalidInput);
     CHECK(r.status().message().find(words) != std::string::npos);
   };
-  refused(Bytes{0xff, 0x00}, "not CBOR");
+  refused(Bytes{0xff, 0x00}, "not CBOR");  // a break code outside an indefinite container
   refused(Cbor(json::array()), "request is not a map");
   json j = good;
   j.erase("url");
@@ -107,6 +107,20 @@ TEST_CASE("HTTP helper frames of any other shape are refused naming the problem"
   j = good;
   j["proxy"] = 1;
   refused(Cbor(j), "proxy is not a string");
+
+  // What the parser must refuse before building anything (a misbehaving helper writes it):
+  // fuzz_http_helper's find, an array announcing 11 * 10^18 entries, which made json::from_cbor
+  // throw despite allow_exceptions false; nesting deeper than a frame's; a repeated key.
+  refused(Bytes{0x9b, 0x9b, 0x9b, 0x9b, 0x9b, 'z', 'o', 'z', 'o'}, "not CBOR of a frame's shape");
+  refused(Bytes(100000, 0x81), "not CBOR of a frame's shape");  // [[[[...]]]] 100,000 deep
+  refused(Bytes{0x9a, 0x00, 0x10, 0x00, 0x01}, "not CBOR of a frame's shape");  // 2^20+1 entries
+  Bytes twice = Cbor({{"url", "a"}});
+  twice[0] = 0xa2;  // a map of two entries: "url": "a", "url": "a"
+  twice.insert(twice.end(), twice.begin() + 1, twice.end());
+  refused(twice, "not CBOR of a frame's shape");
+  CHECK(DecodeHttpHelperResult(Bytes{0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+            .status()
+            .code() == Code::kInvalidInput);
 
   auto result = [](const json& frame) { return DecodeHttpHelperResult(Cbor(frame)); };
   CHECK(result({{"status", 200}, {"headers", json::array()}}).status().message().find("no body") !=
@@ -214,6 +228,15 @@ TEST_CASE("A helper that dies or hangs is reported, and the next request gets a 
   REQUIRE_FALSE(over.ok());
   CHECK(over.status().code() == Code::kInternal);
   CHECK(over.status().message().find("max_response_bytes") != std::string::npos);
+  CHECK((*http)->Send(To("/echo")).ok());
+  // A frame over what the request allows is refused before it is read.
+  HttpRequest huge_request = To("/huge");
+  huge_request.max_response_bytes = 10;
+  auto huge = (*http)->Send(huge_request);
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.status().code() == Code::kUnavailable);
+  CHECK(huge.status().message().find("is over the limit") != std::string::npos);
+  CHECK(NoChildren());
   CHECK((*http)->Send(To("/echo")).ok());
 }
 
