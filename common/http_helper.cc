@@ -354,7 +354,12 @@ class HelperHttpClient final : public HttpClient {
   Result<HttpResponse> Send(const HttpRequest& request) override {
     if (fd_ < 0) CVM_RETURN_IF_ERROR(Start().WithContext(request.url));
     CVM_RETURN_IF_ERROR(AwaitHello().WithContext(request.url));
-    CVM_RETURN_IF_ERROR(WriteFrame(fd_, EncodeHttpHelperRequest(request)).WithContext(request.url));
+    if (Status sent = WriteFrame(fd_, EncodeHttpHelperRequest(request)); !sent.ok()) {
+      // It died since its last answer (or its socket broke): the next request starts another.
+      std::string exit = Stop(/*kill_now=*/true);
+      return Unavailable(request.url + ": the HTTP helper could not be sent the request (" +
+                         sent.message() + "; " + exit + ")");
+    }
     const auto deadline = Clock::now() + request.timeout + options_.grace;
     // The body's own limit, and room for the status, the headers and the encoding.
     auto frame = ReadFrame(fd_, deadline, nullptr,

@@ -33,6 +33,11 @@ class FakeHttp final : public cvm::HttpClient {
       return cvm::Unavailable("connection refused: " + r.url);
     } else if (path == "/sleep") {
       std::this_thread::sleep_for(std::chrono::seconds(30));
+    } else if (path == "/die-soon") {  // answers, then dies before the next request
+      std::thread([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        ::_exit(3);
+      }).detach();
     } else if (path == "/crash") {
       std::abort();
     } else if (path == "/big") {

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/file_util.h"
 #include "tests/testing/testing.h"
@@ -207,6 +208,17 @@ TEST_CASE("A helper that dies or hangs is reported, and the next request gets a 
   auto again = (*http)->Send(To("/echo"));
   REQUIRE(again.ok());
   CHECK(again->Header("x-pid") != first->Header("x-pid"));
+
+  // Dead between two requests: the write fails, the helper is reaped, the next one is new.
+  REQUIRE((*http)->Send(To("/die-soon")).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto unsent = (*http)->Send(To("/echo"));
+  REQUIRE_FALSE(unsent.ok());
+  CHECK(unsent.status().code() == Code::kUnavailable);
+  CHECK(unsent.status().message().find("could not be sent the request") != std::string::npos);
+  CHECK(unsent.status().message().find("exit status 3") != std::string::npos);
+  CHECK(NoChildren());
+  CHECK((*http)->Send(To("/echo")).ok());
 
   HttpRequest slow = To("/sleep");
   slow.timeout = milliseconds(100);
