@@ -65,8 +65,9 @@ PlatformEnv RealPlatformEnv(const Config& config) {
   return env;
 }
 
-// The HTTP helper (cvm-agent-http): next to this executable when it is there (a build tree),
-// else where the package installs it. Empty when neither exists.
+// The HTTP helper (cvm-agent-http): next to this executable (a build tree), else in lib/cvm-agent
+// beside the folder it is in (an installed or unpacked package: /usr/sbin/cvm-agentd ->
+// /usr/lib/cvm-agent), else where the package installs it. Empty when none exists.
 std::string FindHttpHelper() {
   std::vector<std::string> candidates;
   char self[4096];
@@ -75,6 +76,7 @@ std::string FindHttpHelper() {
     std::string dir(self, static_cast<size_t>(n));
     dir.resize(dir.rfind('/') + 1);
     candidates.push_back(dir + "cvm-agent-http");
+    candidates.push_back(dir + "../lib/cvm-agent/cvm-agent-http");
   }
   candidates.push_back(CVM_HELPER_DIR "/cvm-agent-http");
   for (const auto& path : candidates) {
@@ -115,8 +117,8 @@ int Run(const Config& config, HttpHelperOptions http_helper,
   // A broken installation is a start failure, not an attestation that fails at the deadline.
   const bool azure = platform->kind == TeeKind::kAzSnpVtpm || platform->kind == TeeKind::kAzTdxVtpm;
   if (http_helper.path.empty() && (azure || !config.relying_parties.empty())) {
-    log::Error(std::string("the HTTP helper cvm-agent-http is missing (looked next to cvm-agentd "
-                           "and in ") +
+    log::Error(std::string("the HTTP helper cvm-agent-http is missing (looked next to cvm-agentd, "
+                           "in ../lib/cvm-agent from it and in ") +
                CVM_HELPER_DIR + "): the installation is incomplete");
     return kExitUnavailable;
   }

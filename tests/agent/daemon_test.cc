@@ -6,12 +6,14 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/file_util.h"
 #include "common/http.h"
 #include "snp/sim.h"
+#include "tests/agent/agent_fixture.h"
 #include "tests/testing/testing.h"
 
 namespace cvm::agent {
@@ -149,6 +151,32 @@ TEST_CASE("cvm-agent-http run by hand says what it is and exits 2") {
   auto r = cvm::testing::Run({Helper()});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("started by cvm-agentd") != std::string::npos);
+}
+
+TEST_CASE("cvm-agentd finds its HTTP helper where a package puts it, and exits 3 without it") {
+  namespace fixture = cvm::agent::testing;
+  TempDir dir;
+  fixture::AgentSetup setup;
+  setup.rp_url = "http://127.0.0.1:9";  // nobody listens: the boot gives up at its deadline
+  setup.deadline = "1s";
+  fixture::Write(dir.File("agent.yaml"), fixture::AgentConfig(dir, setup));
+  // An unpacked package (as tests/vm/build-image.sh runs it on the host): usr/sbin/cvm-agentd,
+  // and usr/lib/cvm-agent/cvm-agent-http once it is there.
+  namespace fs = std::filesystem;
+  fs::create_directories(dir.File("usr/sbin"));
+  fs::create_directories(dir.File("usr/lib/cvm-agent"));
+  fs::copy_file(Agentd(), dir.File("usr/sbin/cvm-agentd"));
+  const std::vector<std::string> run = {dir.File("usr/sbin/cvm-agentd"), "--config",
+                                        dir.File("agent.yaml")};
+  auto alone = cvm::testing::Run(run);
+  CHECK(alone.exit_code == 3);
+  CHECK(alone.err.find("the HTTP helper cvm-agent-http is missing") != std::string::npos);
+  fs::copy_file(Helper(), dir.File("usr/lib/cvm-agent/cvm-agent-http"));
+  auto packaged = cvm::testing::Run(run);
+  INFO(packaged.err);
+  CHECK(packaged.exit_code == 1);  // the deadline passed: nothing delivered
+  CHECK(packaged.err.find("missing") == std::string::npos);
+  CHECK(packaged.err.find("127.0.0.1:9") != std::string::npos);
 }
 
 TEST_CASE("The real daemon on a simulated TEE serves its API and stops cleanly") {
