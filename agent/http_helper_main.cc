@@ -2,15 +2,12 @@
 // for each exchange with a relying party (and each Azure IMDS collection) and talks to it over
 // fd 3; it runs libcurl, so that the daemon does not, and exits when the daemon closes fd 3 or
 // dies. It holds no key and no secret in clear: resources pass through it JWE-encrypted.
-#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <string_view>
 
 #include "common/http.h"

@@ -247,8 +247,7 @@ Result<Bytes> ReadFrame(int fd, std::optional<Clock::time_point> deadline, bool*
   uint8_t length[4];
   CVM_RETURN_IF_ERROR(ReadExact(fd, length, sizeof length, deadline, eof_at_start));
   if (eof_at_start) *eof_at_start = false;
-  const size_t n = (size_t(length[0]) << 24) | (size_t(length[1]) << 16) |
-                   (size_t(length[2]) << 8) | size_t(length[3]);
+  const size_t n = LoadBe32(length, 0);
   if (n > max) {
     return InvalidInput("HTTP helper frame of " + std::to_string(n) + " bytes is over the limit");
   }
@@ -257,7 +256,31 @@ Result<Bytes> ReadFrame(int fd, std::optional<Clock::time_point> deadline, bool*
   return payload;
 }
 
-Status DecodeResultFrame(ByteSpan cbor, std::optional<Result<HttpResponse>>* out);
+// Separates the frame's own problems (the status, kInvalidInput) from the result it carries,
+// which may itself be an error (*out).
+Status DecodeResultFrame(ByteSpan cbor, std::optional<Result<HttpResponse>>* out) {
+  CVM_ASSIGN_OR_RETURN(json j, FromCbor(cbor));
+  if (j.is_object() && j.contains("error")) {
+    const json& e = j["error"];
+    Reader in(e, "error");
+    int64_t code = in.Integer("code", static_cast<int64_t>(Code::kInvalidInput),
+                              static_cast<int64_t>(Code::kInternal));
+    std::string message = in.String("message");
+    if (j.size() != 1 || (e.is_object() && e.size() != 2)) in.Fail("error: unknown members");
+    CVM_RETURN_IF_ERROR(in.status());
+    out->emplace(Status(static_cast<Code>(code), std::move(message)));
+    return Status::Ok();
+  }
+  Reader in(j, "response");
+  HttpResponse r;
+  r.status = static_cast<int>(in.Integer("status", 100, 999));
+  r.headers = in.Headers("headers");
+  r.body = in.Binary("body");
+  if (j.is_object() && j.size() != 3) in.Fail("response: unknown members");
+  CVM_RETURN_IF_ERROR(in.status());
+  out->emplace(std::move(r));
+  return Status::Ok();
+}
 
 // ---- the daemon's side ----------------------------------------------------------------------
 
@@ -481,36 +504,6 @@ Bytes EncodeHttpHelperResult(const Result<HttpResponse>& result) {
                  {"body", json::binary(result->body)}});
 }
 
-namespace {
-
-// Separates the frame's own problems (the status, kInvalidInput) from the result it carries,
-// which may itself be an error (*out).
-Status DecodeResultFrame(ByteSpan cbor, std::optional<Result<HttpResponse>>* out) {
-  CVM_ASSIGN_OR_RETURN(json j, FromCbor(cbor));
-  if (j.is_object() && j.contains("error")) {
-    const json& e = j["error"];
-    Reader in(e, "error");
-    int64_t code = in.Integer("code", static_cast<int64_t>(Code::kInvalidInput),
-                              static_cast<int64_t>(Code::kInternal));
-    std::string message = in.String("message");
-    if (j.size() != 1 || (e.is_object() && e.size() != 2)) in.Fail("error: unknown members");
-    CVM_RETURN_IF_ERROR(in.status());
-    out->emplace(Status(static_cast<Code>(code), std::move(message)));
-    return Status::Ok();
-  }
-  Reader in(j, "response");
-  HttpResponse r;
-  r.status = static_cast<int>(in.Integer("status", 100, 999));
-  r.headers = in.Headers("headers");
-  r.body = in.Binary("body");
-  if (j.is_object() && j.size() != 3) in.Fail("response: unknown members");
-  CVM_RETURN_IF_ERROR(in.status());
-  out->emplace(std::move(r));
-  return Status::Ok();
-}
-
-}  // namespace
-
 Result<HttpResponse> DecodeHttpHelperResult(ByteSpan cbor) {
   std::optional<Result<HttpResponse>> result;
   CVM_RETURN_IF_ERROR(DecodeResultFrame(cbor, &result));
@@ -538,9 +531,8 @@ HttpHelperStats GetHttpHelperStats() {
 struct HttpHelperLauncher::State {
   HttpHelperOptions options;
   std::mutex mu;
-  std::unique_ptr<HelperHttpClient> first;  // guarded by mu; taken by the first Take
+  std::unique_ptr<HelperHttpClient> first;  // guarded by mu; null once the first Take had it
   Status spawned;                           // the first spawn's failure, reported by Take
-  bool taken = false;                       // guarded by mu
 };
 
 HttpHelperLauncher::HttpHelperLauncher(HttpHelperOptions options)
@@ -556,10 +548,7 @@ Result<std::unique_ptr<HttpClient>> HttpHelperLauncher::Take() {
   std::unique_ptr<HelperHttpClient> first;
   {
     std::lock_guard<std::mutex> lock(state_->mu);
-    if (!state_->taken) {
-      state_->taken = true;
-      first = std::move(state_->first);
-    }
+    first = std::move(state_->first);
   }
   if (!first) return StartHttpHelper(state_->options);
   CVM_RETURN_IF_ERROR(state_->spawned);
