@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <thread>
@@ -67,23 +68,54 @@ PlatformEnv RealPlatformEnv(const Config& config) {
 
 // The HTTP helper (cvm-agent-http): next to this executable (a build tree), else in lib/cvm-agent
 // beside the folder it is in (an installed or unpacked package: /usr/sbin/cvm-agentd ->
-// /usr/lib/cvm-agent), else where the package installs it. Empty when none exists.
-std::string FindHttpHelper() {
-  std::vector<std::string> candidates;
+// /usr/lib/cvm-agent), else where the package installs it. Writes its path to `out` and returns
+// true when one exists. C library only: it runs from .preinit_array (SpawnHttpHelperEarly).
+bool FindHttpHelper(char* out, size_t size) {
+  auto usable = [&](int len) {
+    return len > 0 && static_cast<size_t>(len) < size && ::access(out, X_OK) == 0;
+  };
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  const char* slash = nullptr;
   if (n > 0) {
-    std::string dir(self, static_cast<size_t>(n));
-    dir.resize(dir.rfind('/') + 1);
-    candidates.push_back(dir + "cvm-agent-http");
-    candidates.push_back(dir + "../lib/cvm-agent/cvm-agent-http");
+    self[n] = '\0';
+    slash = std::strrchr(self, '/');
   }
-  candidates.push_back(CVM_HELPER_DIR "/cvm-agent-http");
-  for (const auto& path : candidates) {
-    if (::access(path.c_str(), X_OK) == 0) return path;
+  if (slash != nullptr) {
+    const int dir = static_cast<int>(slash - self + 1);
+    if (usable(std::snprintf(out, size, "%.*scvm-agent-http", dir, self))) return true;
+    if (usable(std::snprintf(out, size, "%.*s../lib/cvm-agent/cvm-agent-http", dir, self))) {
+      return true;
+    }
   }
-  return "";
+  return usable(std::snprintf(out, size, "%s", CVM_HELPER_DIR "/cvm-agent-http"));
 }
+
+// The first HTTP helper, spawned before anything else in this process runs (the libraries'
+// constructors included: José's seeds OpenSSL's random generator, about 1 ms), so that it loads
+// libcurl and its libraries (about 5 ms of CPU, mostly the dynamic loader) while this process
+// starts, reads its configuration and opens the TEE, the TPM and its sockets; the first exchange
+// takes it (Run ends it when there is no relying party). Not for the options that only print or
+// check and exit.
+char g_helper_path[4096];
+bool g_helper_found = false;
+HttpHelperProcess g_early_helper;
+
+void SpawnHttpHelperEarly(int argc, char** argv, char** envp) {
+  for (int i = 1; i < argc; ++i) {
+    const char* arg = argv[i];
+    if (std::strncmp(arg, "--check-config", 14) == 0 || std::strcmp(arg, "--help") == 0 ||
+        std::strcmp(arg, "-h") == 0 || std::strcmp(arg, "--version") == 0) {
+      return;
+    }
+  }
+  g_helper_found = FindHttpHelper(g_helper_path, sizeof g_helper_path);
+  if (g_helper_found) g_early_helper = SpawnHttpHelperProcess(g_helper_path, true, envp);
+}
+
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
+__attribute__((section(".preinit_array"), used)) void (*const kSpawnHttpHelperEarly)(
+    int, char**, char**) = SpawnHttpHelperEarly;
 
 int CheckConfig(const std::string& path) {
   auto config = LoadConfig(path);
@@ -318,6 +350,20 @@ int Run(const Config& config, HttpHelperOptions http_helper,
 
 int main(int argc, char** argv) {
   log::SetProgramName("cvm-agentd");
+  // HTTP (relying parties, Azure IMDS) goes through the helper process, which runs libcurl so
+  // that this process does not (common/http_helper.h); the first one is already starting
+  // (SpawnHttpHelperEarly). The launcher holds it from here on, so that every way out of main
+  // ends and reaps it.
+  HttpHelperOptions http_helper;
+  if (g_helper_found || FindHttpHelper(g_helper_path, sizeof g_helper_path)) {
+    http_helper.path = g_helper_path;
+  }
+  // One connection (and TLS handshake) for a whole exchange, as Trustee's own client holds it.
+  http_helper.keep_alive = true;
+  std::shared_ptr<HttpHelperLauncher> launcher;
+  if (g_early_helper.pid > 0 || g_early_helper.error != 0) {
+    launcher = std::make_shared<HttpHelperLauncher>(http_helper, g_early_helper);
+  }
   std::string config_path = kDefaultConfigPath;
   std::string check;
   StandardOptions standard;
@@ -336,17 +382,6 @@ int main(int argc, char** argv) {
   if (auto code = parser.Parse(argc, argv)) return *code;
   if (auto code = ApplyStandardOptions(standard, "cvm-agentd")) return *code;
   if (!check.empty()) return CheckConfig(check);
-  // HTTP (relying parties, Azure IMDS) goes through the helper process, which runs libcurl so
-  // that this process does not (common/http_helper.h). The first helper starts now, before
-  // anything else: it loads libcurl and its libraries (about 5 ms of CPU, mostly the dynamic
-  // loader) while this process reads its configuration, detects and opens the TEE, the TPM and
-  // its sockets, and the first exchange takes it (Run ends it if there is no relying party).
-  HttpHelperOptions http_helper;
-  http_helper.path = FindHttpHelper();
-  // One connection (and TLS handshake) for a whole exchange, as Trustee's own client holds it.
-  http_helper.keep_alive = true;
-  std::shared_ptr<HttpHelperLauncher> launcher;
-  if (!http_helper.path.empty()) launcher = std::make_shared<HttpHelperLauncher>(http_helper);
   auto config = LoadConfig(config_path);
   if (!config.ok()) {
     log::Error(config.status().message());

@@ -308,41 +308,18 @@ class HelperHttpClient final : public HttpClient {
 
   // Starts the helper process without waiting for it (AwaitHello does).
   Status Spawn() {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-      return ErrnoStatus(errno, "HTTP helper: socketpair");
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-    // fd 3 in the helper (dup2 clears close-on-exec; every other descriptor of this process is
-    // close-on-exec or closed by the helper, see agent/http_helper_main.cc).
-    posix_spawn_file_actions_adddup2(&actions, sv[1], kHttpHelperFd);
-    // The daemon blocks the signals its signal thread takes; the helper starts with none
-    // blocked and default dispositions.
-    sigset_t none;
-    sigset_t defaults;
-    sigemptyset(&none);
-    sigfillset(&defaults);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    std::string arg0 = "cvm-agent-http";
-    std::string keep = "--keep-alive";
-    char* argv[] = {arg0.data(), options_.keep_alive ? keep.data() : nullptr, nullptr};
-    pid_t pid = -1;
-    int err = ::posix_spawn(&pid, options_.path.c_str(), &actions, &attr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    ::close(sv[1]);
-    if (err != 0) {
-      ::close(sv[0]);
-      return ErrnoStatus(err, "HTTP helper " + options_.path);
+    return Adopt(SpawnHttpHelperProcess(options_.path.c_str(), options_.keep_alive, environ));
+  }
+
+  // Takes over a helper spawned by SpawnHttpHelperProcess.
+  Status Adopt(HttpHelperProcess spawned) {
+    if (spawned.pid <= 0) {
+      return ErrnoStatus(spawned.error != 0 ? spawned.error : EINVAL,
+                         "HTTP helper " + options_.path);
     }
     g_started.fetch_add(1, std::memory_order_relaxed);
-    pid_ = pid;
-    fd_ = sv[0];
+    pid_ = spawned.pid;
+    fd_ = spawned.fd;
     hello_pending_ = true;
     return Status::Ok();
   }
@@ -510,6 +487,47 @@ Result<HttpResponse> DecodeHttpHelperResult(ByteSpan cbor) {
   return std::move(*result);
 }
 
+HttpHelperProcess SpawnHttpHelperProcess(const char* path, bool keep_alive, char* const envp[]) {
+  HttpHelperProcess out;
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    out.error = errno;
+    return out;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  // fd 3 in the helper (dup2 clears close-on-exec; every other descriptor of this process is
+  // close-on-exec or closed by the helper, see agent/http_helper_main.cc).
+  posix_spawn_file_actions_adddup2(&actions, sv[1], kHttpHelperFd);
+  // The daemon blocks the signals its signal thread takes; the helper starts with none blocked
+  // and default dispositions.
+  sigset_t none;
+  sigset_t defaults;
+  sigemptyset(&none);
+  sigfillset(&defaults);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  char arg0[] = "cvm-agent-http";
+  char keep[] = "--keep-alive";
+  char* argv[] = {arg0, keep_alive ? keep : nullptr, nullptr};
+  pid_t pid = -1;
+  int err = ::posix_spawn(&pid, path, &actions, &attr, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(sv[1]);
+  if (err != 0) {
+    ::close(sv[0]);
+    out.error = err;
+    return out;
+  }
+  out.pid = pid;
+  out.fd = sv[0];
+  return out;
+}
+
 Result<std::unique_ptr<HttpClient>> StartHttpHelper(const HttpHelperOptions& options) {
   if (options.path.empty()) return InvalidInput("no HTTP helper path");
   if (::access(options.path.c_str(), X_OK) != 0) {
@@ -540,6 +558,13 @@ HttpHelperLauncher::HttpHelperLauncher(HttpHelperOptions options)
   state_->options = std::move(options);
   state_->first = std::make_unique<HelperHttpClient>(state_->options);
   state_->spawned = state_->first->Spawn();
+}
+
+HttpHelperLauncher::HttpHelperLauncher(HttpHelperOptions options, HttpHelperProcess spawned)
+    : state_(std::make_unique<State>()) {
+  state_->options = std::move(options);
+  state_->first = std::make_unique<HelperHttpClient>(state_->options);
+  state_->spawned = state_->first->Adopt(spawned);
 }
 
 HttpHelperLauncher::~HttpHelperLauncher() = default;

@@ -14,6 +14,8 @@
 // (PR_SET_PDEATHSIG).
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -53,13 +55,29 @@ struct HttpHelperOptions {
 // reaps it. Thread-compatible, like every HttpClient.
 Result<std::unique_ptr<HttpClient>> StartHttpHelper(const HttpHelperOptions& options);
 
-// A helper started ahead of need, so that it loads (exec, libcurl and its libraries, about 6 ms
+// A helper process spawned but not yet heard from: its pid and the daemon's end of its socket.
+struct HttpHelperProcess {
+  pid_t pid = -1;
+  int fd = -1;
+  int error = 0;  // the errno of a spawn that failed (pid and fd are then -1)
+};
+
+// Spawns the helper at `path` with its end of a new socketpair as fd 3, no signal blocked and
+// every disposition default. It calls the C library only, so that it can run before any
+// constructor: cvm-agentd spawns its first helper from .preinit_array (agent/main.cc), ahead of
+// the libraries' constructors and its own start-up.
+HttpHelperProcess SpawnHttpHelperProcess(const char* path, bool keep_alive, char* const envp[]);
+
+// A helper started ahead of need, so that it loads (exec, libcurl and its libraries, about 4 ms
 // of CPU) while the daemon opens its TEE, TPM and sockets instead of at the first exchange.
 // Thread-safe.
 class HttpHelperLauncher {
  public:
   // Spawns one helper now and returns without waiting for it.
   explicit HttpHelperLauncher(HttpHelperOptions options);
+  // Takes over a helper SpawnHttpHelperProcess started from options.path and options.keep_alive
+  // (a failed spawn is reported by the first Take).
+  HttpHelperLauncher(HttpHelperOptions options, HttpHelperProcess spawned);
   ~HttpHelperLauncher();
   HttpHelperLauncher(const HttpHelperLauncher&) = delete;
   HttpHelperLauncher& operator=(const HttpHelperLauncher&) = delete;

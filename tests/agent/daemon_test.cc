@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -177,6 +178,44 @@ TEST_CASE("cvm-agentd finds its HTTP helper where a package puts it, and exits 3
   CHECK(packaged.exit_code == 1);  // the deadline passed: nothing delivered
   CHECK(packaged.err.find("missing") == std::string::npos);
   CHECK(packaged.err.find("127.0.0.1:9") != std::string::npos);
+}
+
+TEST_CASE("cvm-agentd spawns its HTTP helper before main only when it runs, and reaps it") {
+  // The first helper is spawned from .preinit_array (agent/main.cc). A stand-in next to the
+  // daemon records each start and lives until the daemon closes its socket, fd 3.
+  TempDir dir;
+  namespace fs = std::filesystem;
+  fs::copy_file(Agentd(), dir.File("cvm-agentd"));
+  const std::string spawned = dir.File("spawned");
+  REQUIRE(WriteFileAtomic(dir.File("cvm-agent-http"),
+                          std::string_view("#!/bin/sh\necho \"$$ $*\" >> " + spawned +
+                                           "\nexec cat <&3 >/dev/null\n"))
+              .ok());
+  fs::permissions(dir.File("cvm-agent-http"), fs::perms::owner_all);
+  const std::string agentd = dir.File("cvm-agentd");
+  const std::string bad = WriteConfig(dir, "tee: sim-snp\nno_such_key: 1\n");
+  for (const std::vector<std::string>& argv :
+       std::vector<std::vector<std::string>>{{agentd, "--version"},
+                                             {agentd, "--help"},
+                                             {agentd, "--check-config", bad},
+                                             {agentd, "--check-config=" + bad}}) {
+    INFO(argv[1]);
+    cvm::testing::Run(argv);
+    CHECK_FALSE(fs::exists(spawned));
+  }
+  // A daemon that stops at its configuration had already spawned one; it ends and reaps it.
+  auto r = cvm::testing::Run({agentd, "--config", bad});
+  CHECK(r.exit_code == 2);
+  auto bytes = ReadFile(spawned);
+  REQUIRE(bytes.ok());
+  const std::string lines(AsChars(*bytes));
+  INFO(lines);
+  int pid = 0;
+  char args[64] = {};
+  REQUIRE(std::sscanf(lines.c_str(), "%d %63[^\n]", &pid, args) == 2);
+  CHECK(std::string(args) == "--keep-alive");
+  CHECK(std::count(lines.begin(), lines.end(), '\n') == 1);
+  CHECK(::kill(pid, 0) != 0);  // the daemon did not leave it running
 }
 
 TEST_CASE("The real daemon on a simulated TEE serves its API and stops cleanly") {
