@@ -139,6 +139,14 @@ TEST_CASE("cvm-agentd loads none of the libraries only verification or libcurl n
     INFO(lib);
     CHECK(helper.out.find(lib) == std::string::npos);
   }
+#ifndef __SANITIZE_ADDRESS__
+  // Builds without sanitizers: no shared C++ library in either (the top-level CMakeLists.txt).
+  for (const char* lib : {"libstdc++", "libyaml-cpp", "libtomlplusplus"}) {
+    INFO(lib);
+    CHECK(r.out.find(lib) == std::string::npos);
+    CHECK(helper.out.find(lib) == std::string::npos);
+  }
+#endif
 }
 
 TEST_CASE("cvm-agent-http exports the hook that skips GnuTLS's implicit initialisation") {
