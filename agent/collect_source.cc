@@ -46,8 +46,6 @@ evidence::CollectKind ToCollectKind(TeeKind kind) {
   return evidence::CollectKind::kSnp;
 }
 
-bool IsAzure(TeeKind k) { return k == TeeKind::kAzSnpVtpm || k == TeeKind::kAzTdxVtpm; }
-
 // IMDS answers only from inside the VM: whatever the environment says, no proxy.
 class NoProxyHttpClient final : public HttpClient {
  public:

@@ -147,8 +147,7 @@ int Run(const Config& config, HttpHelperOptions http_helper,
                  ": this is not a confidential VM and its evidence proves nothing");
   }
   // A broken installation is a start failure, not an attestation that fails at the deadline.
-  const bool azure = platform->kind == TeeKind::kAzSnpVtpm || platform->kind == TeeKind::kAzTdxVtpm;
-  if (http_helper.path.empty() && (azure || !config.relying_parties.empty())) {
+  if (http_helper.path.empty() && (IsAzure(platform->kind) || !config.relying_parties.empty())) {
     log::Error(std::string("the HTTP helper cvm-agent-http is missing (looked next to cvm-agentd, "
                            "in ../lib/cvm-agent from it and in ") +
                CVM_HELPER_DIR + "): the installation is incomplete");

@@ -23,6 +23,10 @@ namespace cvm::agent {
 enum class TeeKind { kSnp, kTdx, kAzSnpVtpm, kAzTdxVtpm, kSimSnp, kSimTdx };
 // "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm", "sim-snp", "sim-tdx".
 const char* TeeKindName(TeeKind kind);
+// Azure's vTPM-wrapped TEEs (their evidence needs Azure IMDS, reached over HTTP).
+inline bool IsAzure(TeeKind kind) {
+  return kind == TeeKind::kAzSnpVtpm || kind == TeeKind::kAzTdxVtpm;
+}
 
 struct Platform {
   TeeKind kind = TeeKind::kSnp;

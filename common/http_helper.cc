@@ -215,10 +215,14 @@ Status WriteFrame(int fd, const Bytes& payload) {
   return WriteAll(fd, payload.data(), payload.size());
 }
 
+// Where a read met the end of the file (the other side closed its socket, or exited).
+enum class Closed { kNo, kBetweenFrames, kInFrame };
+
 // Reads exactly `size` bytes before `deadline` (nullopt: no deadline). kDeadlineExceeded when
-// it passes; kUnavailable "closed" at end of file (`*eof_at_start` set when nothing was read).
+// it passes; kUnavailable at end of file, with `*closed` set (kBetweenFrames when nothing was
+// read and `at_frame_start`).
 Status ReadExact(int fd, uint8_t* data, size_t size, std::optional<Clock::time_point> deadline,
-                 bool* eof_at_start) {
+                 bool at_frame_start, Closed* closed) {
   size_t done = 0;
   while (done < size) {
     if (deadline) {
@@ -235,7 +239,7 @@ Status ReadExact(int fd, uint8_t* data, size_t size, std::optional<Clock::time_p
       return ErrnoStatus(errno, "HTTP helper socket");
     }
     if (n == 0) {
-      if (eof_at_start) *eof_at_start = done == 0;
+      *closed = at_frame_start && done == 0 ? Closed::kBetweenFrames : Closed::kInFrame;
       return Unavailable("closed");
     }
     done += static_cast<size_t>(n);
@@ -244,17 +248,17 @@ Status ReadExact(int fd, uint8_t* data, size_t size, std::optional<Clock::time_p
 }
 
 // Reads one frame of at most `max` bytes (the limit is checked before anything is allocated).
-Result<Bytes> ReadFrame(int fd, std::optional<Clock::time_point> deadline, bool* eof_at_start,
+Result<Bytes> ReadFrame(int fd, std::optional<Clock::time_point> deadline, Closed* closed,
                         size_t max = kHttpHelperMaxFrame) {
+  *closed = Closed::kNo;
   uint8_t length[4];
-  CVM_RETURN_IF_ERROR(ReadExact(fd, length, sizeof length, deadline, eof_at_start));
-  if (eof_at_start) *eof_at_start = false;
+  CVM_RETURN_IF_ERROR(ReadExact(fd, length, sizeof length, deadline, true, closed));
   const size_t n = LoadBe32(length, 0);
   if (n > max) {
     return InvalidInput("HTTP helper frame of " + std::to_string(n) + " bytes is over the limit");
   }
   Bytes payload(n);
-  CVM_RETURN_IF_ERROR(ReadExact(fd, payload.data(), n, deadline, nullptr));
+  CVM_RETURN_IF_ERROR(ReadExact(fd, payload.data(), n, deadline, false, closed));
   return payload;
 }
 
@@ -330,8 +334,8 @@ class HelperHttpClient final : public HttpClient {
   Status AwaitHello() {
     if (!hello_pending_) return Status::Ok();
     hello_pending_ = false;
-    bool eof = false;
-    auto hello = ReadFrame(fd_, Clock::now() + options_.start_timeout, &eof, 4096);
+    Closed closed = Closed::kNo;
+    auto hello = ReadFrame(fd_, Clock::now() + options_.start_timeout, &closed, 4096);
     Status bad;
     if (!hello.ok()) {
       bad = hello.status();
@@ -346,11 +350,11 @@ class HelperHttpClient final : public HttpClient {
       }
     }
     if (bad.ok()) return Status::Ok();
-    std::string exit = Stop(/*kill_now=*/!eof);
+    std::string exit = Stop(/*kill_now=*/closed != Closed::kBetweenFrames);
     Code code = bad.code() == Code::kDeadlineExceeded ? Code::kUnavailable : bad.code();
     return Status(code,
                   "HTTP helper " + options_.path + " did not start: " +
-                      (bad.message() == "closed" ? "it exited (" + exit + ")" : bad.message()));
+                      (closed != Closed::kNo ? "it exited (" + exit + ")" : bad.message()));
   }
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
@@ -364,7 +368,8 @@ class HelperHttpClient final : public HttpClient {
     }
     const auto deadline = Clock::now() + request.timeout + options_.grace;
     // The body's own limit, and room for the status, the headers and the encoding.
-    auto frame = ReadFrame(fd_, deadline, nullptr,
+    Closed closed = Closed::kNo;
+    auto frame = ReadFrame(fd_, deadline, &closed,
                            std::min(kHttpHelperMaxFrame, request.max_response_bytes + (1u << 20)));
     if (!frame.ok()) {
       if (frame.status().code() == Code::kDeadlineExceeded) {
@@ -373,9 +378,9 @@ class HelperHttpClient final : public HttpClient {
                                 std::to_string((request.timeout + options_.grace).count()) +
                                 " ms and was stopped");
       }
-      std::string exit = Stop(/*kill_now=*/frame.status().code() != Code::kUnavailable);
+      std::string exit = Stop(/*kill_now=*/closed == Closed::kNo);
       return Unavailable(request.url + ": the HTTP helper " +
-                         (frame.status().message() == "closed"
+                         (closed != Closed::kNo
                               ? "exited (" + exit + ")"
                               : "failed and was stopped: " + frame.status().ToString()));
     }
@@ -601,9 +606,9 @@ int ServeHttpHelper(int fd, HttpClient& http) {
     return 1;
   }
   while (true) {
-    bool eof = false;
-    auto frame = ReadFrame(fd, std::nullopt, &eof);
-    if (!frame.ok()) return eof ? 0 : 1;
+    Closed closed = Closed::kNo;
+    auto frame = ReadFrame(fd, std::nullopt, &closed);
+    if (!frame.ok()) return closed == Closed::kBetweenFrames ? 0 : 1;
     auto request = DecodeHttpHelperRequest(*frame);
     // A request it cannot read is answered (the daemon's bug, reported to it), not fatal.
     Result<HttpResponse> result = request.ok() ? http.Send(*request) : request.status();
