@@ -113,9 +113,9 @@ void SpawnHttpHelperEarly(int argc, char** argv, char** envp) {
   if (g_helper_found) g_early_helper = SpawnHttpHelperProcess(g_helper_path, true, envp);
 }
 
-// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
-__attribute__((section(".preinit_array"), used)) void (*const kSpawnHttpHelperEarly)(
-    int, char**, char**) = SpawnHttpHelperEarly;
+using PreinitFunction = void (*)(int, char**, char**);
+[[gnu::section(".preinit_array"), gnu::used]] const PreinitFunction kSpawnHttpHelperEarly =
+    SpawnHttpHelperEarly;
 
 int CheckConfig(const std::string& path) {
   auto config = LoadConfig(path);

@@ -4,9 +4,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -352,9 +352,8 @@ class HelperHttpClient final : public HttpClient {
     if (bad.ok()) return Status::Ok();
     std::string exit = Stop(/*kill_now=*/closed != Closed::kBetweenFrames);
     Code code = bad.code() == Code::kDeadlineExceeded ? Code::kUnavailable : bad.code();
-    return Status(code,
-                  "HTTP helper " + options_.path + " did not start: " +
-                      (closed != Closed::kNo ? "it exited (" + exit + ")" : bad.message()));
+    return Status(code, "HTTP helper " + options_.path + " did not start: " +
+                            (closed != Closed::kNo ? "it exited (" + exit + ")" : bad.message()));
   }
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
