@@ -572,11 +572,8 @@ struct HttpHelperLauncher::State {
 };
 
 HttpHelperLauncher::HttpHelperLauncher(HttpHelperOptions options)
-    : state_(std::make_unique<State>()) {
-  state_->options = std::move(options);
-  state_->first = std::make_unique<HelperHttpClient>(state_->options);
-  state_->spawned = state_->first->Spawn();
-}
+    : HttpHelperLauncher(
+          options, SpawnHttpHelperProcess(options.path.c_str(), options.keep_alive, environ)) {}
 
 HttpHelperLauncher::HttpHelperLauncher(HttpHelperOptions options, HttpHelperProcess spawned)
     : state_(std::make_unique<State>()) {
