@@ -4,14 +4,17 @@
 // the appraisal a token was issued for. Thread-safe.
 #pragma once
 
+#include <array>
 #include <chrono>
-#include <map>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/clock.h"
 #include "common/digest.h"
@@ -72,13 +75,30 @@ class SessionStore {
   // away with time, not only once the store has filled up.
   void MaybePruneLocked(TimePoint now, size_t size);
 
+  // Sessions are keyed by their id's 16 bytes and tokens by their SHA-256, in hash tables: a
+  // relying party under load holds thousands of live sessions, and an ordered map of hex strings
+  // cost a cache miss per level and per key on every request. Both keys are uniformly random
+  // (ids from RAND_bytes, tokens through SHA-256) and only cvm-rp inserts, so their first 8
+  // bytes are the hash; a client choosing what it looks up cannot make buckets collide.
+  using SessionKey = std::array<uint8_t, 16>;
+  using TokenKey = std::array<uint8_t, 32>;
+  struct KeyHash {
+    template <size_t N>
+    size_t operator()(const std::array<uint8_t, N>& key) const {
+      static_assert(N >= sizeof(size_t));
+      size_t h;
+      std::memcpy(&h, key.data(), sizeof(h));
+      return h;
+    }
+  };
+
   const Clock& clock_;
   const std::chrono::seconds timeout_;
   const size_t max_sessions_;
   mutable std::mutex mu_;
-  std::map<std::string, Session, std::less<>> sessions_;                     // guarded by mu_
-  std::map<std::string, std::shared_ptr<const Grant>, std::less<>> tokens_;  // guarded by mu_
-  TimePoint next_prune_{};                                                   // guarded by mu_
+  std::unordered_map<SessionKey, Session, KeyHash> sessions_;                   // guarded by mu_
+  std::unordered_map<TokenKey, std::shared_ptr<const Grant>, KeyHash> tokens_;  // guarded by mu_
+  TimePoint next_prune_{};                                                      // guarded by mu_
 };
 
 }  // namespace cvm::rp

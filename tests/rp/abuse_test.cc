@@ -220,5 +220,46 @@ TEST_CASE("Expired sessions are dropped as new ones arrive, not only when the st
   CHECK(store.size() == 1);
 }
 
+TEST_CASE("A session is found only by its exact id, a grant only by its exact token",
+          "[rp][abuse]") {
+  TestClock clock;
+  SessionStore store(clock, std::chrono::seconds(60), 100000);
+  auto session = store.Create(evidence::TeeKind::kSnp);
+  REQUIRE(session.ok());
+  REQUIRE(session->id.size() == 32);
+  auto found = store.Get(session->id);
+  REQUIRE(found.ok());
+  CHECK(found->nonce == session->nonce);
+  std::string other = session->id;
+  other[31] = other[31] == '0' ? '1' : '0';
+  for (const std::string& id : {std::string(), other, session->id.substr(0, 31), session->id + "0",
+                                session->id.substr(0, 30) + "zz", std::string(32, '\0')}) {
+    INFO("id: " << id);
+    auto missing = store.Get(id);
+    CHECK(missing.status().code() == Code::kNotFound);
+    CHECK(store.Attest(id, std::make_shared<Grant>()).status().code() == Code::kNotFound);
+  }
+
+  auto grant = std::make_shared<Grant>();
+  grant->token = "header.claims.signature";
+  grant->expires = clock.Now() + std::chrono::seconds(60);
+  auto held = store.Attest(session->id, grant);
+  REQUIRE(held.ok());
+  CHECK(*held == grant);
+  store.RememberToken(grant);
+  CHECK(store.FindToken("header.claims.signature") == grant);
+  CHECK(store.FindToken("header.claims.signaturE") == nullptr);
+  CHECK(store.FindToken("") == nullptr);
+  // A second attestation of the same session keeps the first grant.
+  auto again = store.Attest(session->id, std::make_shared<Grant>());
+  REQUIRE(again.ok());
+  CHECK(*again == grant);
+  // Expired: the session is refused by name, the token is dropped at the next sweep.
+  clock.Advance(std::chrono::seconds(61));
+  CHECK(store.Get(session->id).status().code() == Code::kDeadlineExceeded);
+  REQUIRE(store.Create(evidence::TeeKind::kSnp).ok());
+  CHECK(store.FindToken("header.claims.signature") == nullptr);
+}
+
 }  // namespace
 }  // namespace cvm::rp::testing
