@@ -243,6 +243,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
     impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                            ssl::context::no_tlsv1_1);
+    // No TLS 1.3 session tickets (OpenSSL sends two after every handshake): a guest makes one
+    // connection per exchange and no client of this protocol resumes a session, so each ticket
+    // was a server-side encryption and a record that nobody used.
+    SSL_CTX_set_num_tickets(impl->tls->native_handle(), 0);
     error_code ec;
     impl->tls->use_certificate_chain_file(options.tls_cert_file, ec);
     if (ec) {
