@@ -1,5 +1,5 @@
-// GPU evidence verification cost: a relying party checking an 8-GPU evidence list (the real
-// four-GPU sample twice), next to the 8 bare ECDSA P-384 verifications it contains, and one RIM.
+// GPU evidence verification cost: a relying party checking the evidence of 8 GPUs (the real
+// four-GPU sample, twice), next to the 8 bare ECDSA P-384 verifications it contains, and one RIM.
 #include <benchmark/benchmark.h>
 
 #include <nlohmann/json.hpp>
@@ -33,18 +33,25 @@ gpu::VerifyOptions Options() {
   return o;
 }
 
-// JSON parsing, 8 x (chain of 5 to the pinned root, FWID, signature, nonce).
+// JSON parsing, 8 x (chain of 5 to the pinned root, FWID, signature, nonce). The eight are the
+// real four-GPU list verified twice, in two calls: ParseEvidenceJson decodes each distinct
+// certificate once per list, and within one list the four GPUs share only the top three of
+// their chains, as eight GPUs of one system would; one list holding each GPU twice would share
+// the leaves too and measure less work than eight GPUs need.
 void BM_GpuVerifyEightGpuList(benchmark::State& state) {
-  std::string json = EightGpuJson();
+  Bytes four = testing::ReadData("vectors/nvidia-gpu/nvat/multi_gpu_hopper.json");
+  const std::string json(AsChars(four));
   Bytes nonce = *HexDecode(kNonce);
   gpu::VerifyOptions o = Options();
   for (auto _ : state) {
-    auto v = gpu::VerifyNvidiaEvidence(json, nonce, o);
-    if (!v.ok() || !v->verified || v->gpus.size() != 8) {
-      return state.SkipWithError("did not verify");
+    for (int half = 0; half < 2; ++half) {
+      auto v = gpu::VerifyNvidiaEvidence(json, nonce, o);
+      if (!v.ok() || !v->verified || v->gpus.size() != 4) {
+        return state.SkipWithError("did not verify");
+      }
     }
   }
-  state.SetItemsProcessed(state.iterations());  // items: 8-GPU lists
+  state.SetItemsProcessed(state.iterations());  // items: sets of 8 GPUs
 }
 BENCHMARK(BM_GpuVerifyEightGpuList)->Unit(benchmark::kMillisecond);
 

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/x509.h"
 #include "gpu/evidence_json.h"
 #include "gpu/nvml.h"
 #include "gpu/sim.h"
@@ -90,6 +91,83 @@ TEST_CASE("Malformed evidence JSON is unusable input naming the problem") {
   CHECK(b.status().code() == Code::kInvalidInput);
   auto c = ParseEvidenceJson(R"([{"arch":"LS10","evidence":"","certificate":""}])");
   CHECK(c.status().code() == Code::kUnsupported);
+}
+
+// The four-GPU list's first entry with its certificate PEM replaced by `pem`.
+std::string WithCertificatePem(const std::string& pem) {
+  auto j = nlohmann::json::parse(Text("nvat/multi_gpu_hopper.json"));
+  j[0]["certificate"] = Base64Encode(AsBytes(pem));
+  return j.dump();
+}
+
+std::string ChainPem(const std::vector<Certificate>& chain) {
+  std::string pem;
+  for (const auto& c : chain) pem += c.Pem();
+  return pem;
+}
+
+TEST_CASE("The certificates a list's GPUs share are read once and give the same chains") {
+  auto list = ParseEvidenceJson(Text("nvat/multi_gpu_hopper.json"));
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 4);
+  for (size_t i = 0; i < list->size(); ++i) {
+    // Each entry alone, with nothing to share, reads to the same certificates.
+    nlohmann::json one =
+        nlohmann::json::array({nlohmann::json::parse(Text("nvat/multi_gpu_hopper.json"))[i]});
+    auto alone = ParseEvidenceJson(one.dump());
+    REQUIRE(alone.ok());
+    const auto& a = (*alone)[0].chain;
+    const auto& b = (*list)[i].chain;
+    REQUIRE(a.size() == b.size());
+    for (size_t k = 0; k < a.size(); ++k) CHECK(a[k].Der() == b[k].Der());
+  }
+  // The top three certificates are the same in every chain, the first two each GPU's own.
+  const auto& first = (*list)[0].chain;
+  const auto& second = (*list)[1].chain;
+  REQUIRE(first.size() == 5);
+  CHECK(first[0].Der() != second[0].Der());
+  CHECK(first[1].Der() != second[1].Der());
+  for (size_t k = 2; k < 5; ++k) CHECK(first[k].Der() == second[k].Der());
+}
+
+TEST_CASE("A GPU's certificate PEM is read as PEM_read_bio_X509 reads it, and no looser") {
+  auto list = ParseEvidenceJson(Text("nvat/multi_gpu_hopper.json"));
+  REQUIRE(list.ok());
+  const auto& chain = (*list)[0].chain;
+  const std::string pem = ChainPem(chain);
+
+  SECTION("blocks of other kinds are skipped, the old X509 CERTIFICATE label is read") {
+    std::string other = "-----BEGIN PUBLIC KEY-----\n" + Base64Encode(Bytes(40, 7)) +
+                        "\n-----END PUBLIC KEY-----\n";
+    std::string old = chain[0].Pem();
+    for (const char* label : {"-----BEGIN ", "-----END "}) {
+      size_t at = old.find(std::string(label) + "CERTIFICATE");
+      REQUIRE(at != std::string::npos);
+      old.insert(at + std::string(label).size(), "X509 ");
+    }
+    auto v = ParseEvidenceJson(
+        WithCertificatePem(other + old + ChainPem({chain.begin() + 1, chain.end()})));
+    REQUIRE(v.ok());
+    REQUIRE((*v)[0].chain.size() == chain.size());
+    for (size_t k = 0; k < chain.size(); ++k) CHECK((*v)[0].chain[k].Der() == chain[k].Der());
+  }
+  SECTION("a broken block, a certificate with trailing bytes, or no certificate is refused") {
+    std::string broken = pem;
+    broken.insert(broken.find("-----END"), "!!");
+    Bytes padded = chain[0].Der();
+    padded.push_back(0);
+    std::string trailing = "-----BEGIN CERTIFICATE-----\n" + Base64Encode(padded) +
+                           "\n-----END CERTIFICATE-----\n" + pem;
+    std::string none = "-----BEGIN PUBLIC KEY-----\n" + Base64Encode(Bytes(40, 7)) +
+                       "\n-----END PUBLIC KEY-----\n";
+    for (const std::string& bad : {broken, trailing, none}) {
+      auto v = ParseEvidenceJson(WithCertificatePem(bad));
+      REQUIRE_FALSE(v.ok());
+      CHECK(v.status().code() == Code::kInvalidInput);
+      CHECK(v.status().ToString().find("entry 0") != std::string::npos);
+      CHECK(v.status().ToString().find("\"certificate\"") != std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("Collecting through a fake NVML gives each GPU's report for the nonce") {
