@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +35,7 @@
 #include "rp/audit.h"
 #include "rp/config.h"
 #include "rp/evidence_adapters.h"
+#include "rp/http_server.h"
 #include "rp/kbs_service.h"
 #include "rp/policy.h"
 #include "rp/sessions.h"
@@ -401,6 +403,19 @@ struct Stream {
     }
     return true;
   }
+  // Reads until what came ends with `suffix` (a response whose body is known).
+  bool ReadUntilSuffix(std::string_view suffix) {
+    std::string got;
+    char buf[16384];
+    while (got.size() < suffix.size() ||
+           std::string_view(got).substr(got.size() - suffix.size()) != suffix) {
+      ssize_t n = ssl != nullptr ? SSL_read(ssl, buf, static_cast<int>(sizeof(buf)))
+                                 : ::read(fd, buf, sizeof(buf));
+      if (n <= 0) return false;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    return true;
+  }
   bool WriteAll(const std::string& data) {
     if (ssl != nullptr) return SSL_write(ssl, data.data(), static_cast<int>(data.size())) > 0;
     for (size_t off = 0; off < data.size();) {
@@ -505,6 +520,85 @@ void TransportFloor(benchmark::State& state, bool tls) {
   if (!ok) return state.SkipWithError("an exchange failed");
   state.SetItemsProcessed(state.iterations());
 }
+
+// cvm-rp's own HTTP(S) server (rp/http_server.h, Beast, 2 threads) with a handler that answers
+// the exchange's three requests with the real responses at once: the transport as cvm-rp serves
+// it, without the KBS handlers. The benchmark's thread is the guest; the counter
+// server_cpu_ms is the CPU time of every other thread of the process (the server's) per exchange,
+// to hold against BM_RpTransportFloor / BM_RpTlsTransportFloor.
+void ServerTransport(benchmark::State& state, bool tls) {
+  const Exchange& ex = RealExchange();
+  if (!ex.error.empty()) return state.SkipWithError(ex.error.c_str());
+  const Wire wire = WireOf(ex);
+  testing::TempDir dir;
+  HttpServerOptions options;
+  options.listeners.push_back({"127.0.0.1", 0, tls});
+  options.threads = 2;
+  SslCtx client_ctx;
+  if (tls) {
+    testing::WriteTlsFiles(dir.File("tls.crt"), dir.File("tls.key"));
+    options.tls_cert_file = dir.File("tls.crt");
+    options.tls_key_file = dir.File("tls.key");
+    client_ctx.reset(SSL_CTX_new(TLS_client_method()));
+    if (!client_ctx) return state.SkipWithError("TLS context");
+  }
+  const std::string cookie = std::string(evidence::kKbsSessionCookie) + "=" + std::string(32, 'a');
+  auto server = HttpServer::Start(options, [&](const HttpIn& in) {
+    HttpOut out;
+    out.content_type = "application/json";
+    if (in.target == "/kbs/v0/auth") {
+      out.body = ex.challenge_body;
+      out.headers.emplace_back("Set-Cookie", cookie + "; Max-Age=300; Path=/");
+    } else if (in.target == "/kbs/v0/attest") {
+      out.body = ex.token_body;
+      out.headers.emplace_back("Set-Cookie", cookie + "; Max-Age=300; Path=/");
+    } else {
+      out.body = ex.jwe_body;
+    }
+    return out;
+  });
+  if (!server.ok()) return state.SkipWithError(server.status().ToString().c_str());
+  const uint16_t port = (*server)->ports()[0];
+  const std::string* bodies[3] = {&ex.challenge_body, &ex.token_body, &ex.jwe_body};
+  auto cpu = [](clockid_t clock) {
+    timespec ts{};
+    ::clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+  };
+  double others = cpu(CLOCK_PROCESS_CPUTIME_ID) - cpu(CLOCK_THREAD_CPUTIME_ID);
+  bool ok = true;
+  for (auto _ : state) {
+    Stream s;
+    s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    int one = 1;
+    ::setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    ok = ::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    if (ok && tls) {
+      s.ssl = SSL_new(client_ctx.get());
+      ok = s.ssl != nullptr && SSL_set_fd(s.ssl, s.fd) == 1 && SSL_connect(s.ssl) == 1;
+    }
+    for (int i = 0; ok && i < 3; ++i) {
+      ok = s.WriteAll(wire.requests[i]) && s.ReadUntilSuffix(*bodies[i]);
+    }
+    if (s.ssl != nullptr) SSL_free(s.ssl);
+    ::close(s.fd);
+    if (!ok) break;
+  }
+  others = cpu(CLOCK_PROCESS_CPUTIME_ID) - cpu(CLOCK_THREAD_CPUTIME_ID) - others;
+  (*server)->Stop();
+  if (!ok) return state.SkipWithError("an exchange failed");
+  state.counters["server_cpu_ms"] = benchmark::Counter(others, benchmark::Counter::kAvgIterations);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_RpHttpServerTransport(benchmark::State& state) { ServerTransport(state, false); }
+void BM_RpHttpsServerTransport(benchmark::State& state) { ServerTransport(state, true); }
+BENCHMARK(BM_RpHttpServerTransport)->UseRealTime();
+BENCHMARK(BM_RpHttpsServerTransport)->UseRealTime();
 
 // rp_transport_floor / rp_tls_transport_floor.
 void BM_RpTransportFloor(benchmark::State& state) { TransportFloor(state, /*tls=*/false); }

@@ -455,7 +455,8 @@ def measure_rp(build, tmp, quick, r, errors, rp, rp_port, rp_tls_port, sim):
     # served the cheapest way, plain and TLS (CPU time of the serving thread).
     service = gbench(f"{build}/bench/bench_rp",
                      ["BM_RpServiceExchange", "BM_RpProtocolFloor", "BM_RpTransportFloor",
-                      "BM_RpTlsTransportFloor"], quick)
+                      "BM_RpTlsTransportFloor", "BM_RpHttpServerTransport",
+                      "BM_RpHttpsServerTransport"], quick)
     s = service["BM_RpServiceExchange"]
     r["rp_service_exchange_per_cpu_s"] = round(1.0 / seconds_of(s["cpu_time"], s["time_unit"]), 1)
     for bench, key in (("BM_RpProtocolFloor", "rp_protocol_floor_cpu_ms"),
@@ -463,6 +464,10 @@ def measure_rp(build, tmp, quick, r, errors, rp, rp_port, rp_tls_port, sim):
                        ("BM_RpTlsTransportFloor", "rp_tls_transport_floor_cpu_ms")):
         f = service[bench]
         r[key] = round(seconds_of(f["cpu_time"], f["time_unit"]) * 1e3, 3)
+    # cvm-rp's own HTTP(S) server answering the same three requests with canned responses: its
+    # transport without the KBS handlers (the server threads' CPU per exchange).
+    r["rp_http_server_cpu_ms"] = round(service["BM_RpHttpServerTransport"]["server_cpu_ms"], 3)
+    r["rp_https_server_cpu_ms"] = round(service["BM_RpHttpsServerTransport"]["server_cpu_ms"], 3)
     for scheme, port, suffix in (("http", rp_port, ""), ("https", rp_tls_port, "_tls")):
         args = [f"{build}/bench/rp_load", "--url", f"{scheme}://127.0.0.1:{port}", "--sim", sim,
                 "--path", "default/key/app", "--clients", "4", "--seconds", str(seconds),
@@ -653,7 +658,9 @@ def rp_line(r):
             f"bundle_verify_per_cpu_s = {r['bundle_verify_per_cpu_s']:,}; floors (CPU ms per "
             f"exchange) rp_protocol_floor_cpu_ms = {r['rp_protocol_floor_cpu_ms']}, "
             f"rp_transport_floor_cpu_ms = {r['rp_transport_floor_cpu_ms']}, "
-            f"rp_tls_transport_floor_cpu_ms = {r['rp_tls_transport_floor_cpu_ms']}; wall-clock "
+            f"rp_tls_transport_floor_cpu_ms = {r['rp_tls_transport_floor_cpu_ms']}; cvm-rp's "
+            f"server with canned answers rp_http_server_cpu_ms = {r['rp_http_server_cpu_ms']}, "
+            f"rp_https_server_cpu_ms = {r['rp_https_server_cpu_ms']}; wall-clock "
             f"rp_attest_per_s = {r['rp_attest_per_s']:,}, rp_attest_tls_per_s = "
             f"{r['rp_attest_tls_per_s']:,}, bundle_verify_per_s = {r['bundle_verify_per_s']:,}")
 
