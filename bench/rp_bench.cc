@@ -352,6 +352,13 @@ void BM_RpProtocolFloor(benchmark::State& state) {
 }
 BENCHMARK(BM_RpProtocolFloor);
 
+// cvm-rp's session cookie as its Set-Cookie header carries it (KbsService::SessionCookie).
+const std::string& SetCookieValue() {
+  static const std::string value = std::string(evidence::kKbsSessionCookie) + "=" +
+                                   std::string(32, 'a') + "; Expires=Mon, 30 Nov 2026 18:05:00 GMT";
+  return value;
+}
+
 // The HTTP/1.1 messages of one exchange on one kept connection: the three requests as a guest's
 // libcurl sends them and cvm-rp's three responses, bodies from a real exchange.
 struct Wire {
@@ -376,8 +383,7 @@ Wire WireOf(const Exchange& ex) {
            body;
   };
   const std::string cookie = "Cookie: kbs-session-id=" + std::string(32, 'a') + "\r\n";
-  const std::string set_cookie =
-      "Set-Cookie: kbs-session-id=" + std::string(32, 'a') + "; Max-Age=300; Path=/\r\n";
+  const std::string set_cookie = "Set-Cookie: " + SetCookieValue() + "\r\n";
   Wire w;
   w.requests[0] = request("POST /kbs/v0/auth", "", ex.auth_body);
   w.requests[1] = request("POST /kbs/v0/attest", cookie, ex.attest_body);
@@ -542,16 +548,15 @@ void ServerTransport(benchmark::State& state, bool tls) {
     client_ctx.reset(SSL_CTX_new(TLS_client_method()));
     if (!client_ctx) return state.SkipWithError("TLS context");
   }
-  const std::string cookie = std::string(evidence::kKbsSessionCookie) + "=" + std::string(32, 'a');
   auto server = HttpServer::Start(options, [&](const HttpIn& in) {
     HttpOut out;
     out.content_type = "application/json";
     if (in.target == "/kbs/v0/auth") {
       out.body = ex.challenge_body;
-      out.headers.emplace_back("Set-Cookie", cookie + "; Max-Age=300; Path=/");
+      out.headers.emplace_back("Set-Cookie", SetCookieValue());
     } else if (in.target == "/kbs/v0/attest") {
       out.body = ex.token_body;
-      out.headers.emplace_back("Set-Cookie", cookie + "; Max-Age=300; Path=/");
+      out.headers.emplace_back("Set-Cookie", SetCookieValue());
     } else {
       out.body = ex.jwe_body;
     }
