@@ -398,6 +398,44 @@ Wire WireOf(const Exchange& ex) {
 struct Stream {
   int fd = -1;
   SSL* ssl = nullptr;
+
+  Stream() = default;
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  ~Stream() {
+    if (ssl != nullptr) SSL_free(ssl);
+    if (fd >= 0) ::close(fd);
+  }
+
+  // The guest's end: 127.0.0.1:port with TCP_NODELAY (as libcurl sets it), then TLS when
+  // `tls` is a client context.
+  bool Connect(uint16_t port, SSL_CTX* tls) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    int one = 1;
+    if (fd < 0 || ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      return false;
+    }
+    return tls == nullptr || Secure(tls, SSL_connect);
+  }
+  // The server's end: the next connection on `listener` (TCP_NODELAY, as cvm-rp sets it), then
+  // TLS when `tls` is a server context.
+  bool Accept(int listener, SSL_CTX* tls) {
+    fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    int one = 1;
+    if (fd < 0 || ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
+      return false;
+    }
+    return tls == nullptr || Secure(tls, SSL_accept);
+  }
+  bool Secure(SSL_CTX* tls, int (*handshake)(SSL*)) {
+    ssl = SSL_new(tls);
+    return ssl != nullptr && SSL_set_fd(ssl, fd) == 1 && handshake(ssl) == 1;
+  }
   bool ReadExactly(size_t n) {
     char buf[16384];
     while (n > 0) {
@@ -480,43 +518,20 @@ void TransportFloor(benchmark::State& state, bool tls) {
   std::thread guest([&] {
     while (!stop.load()) {
       Stream s;
-      s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(port);
-      int one = 1;
-      ::setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      bool ok = ::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-      if (ok && tls) {
-        s.ssl = SSL_new(client_ctx.get());
-        ok = s.ssl != nullptr && SSL_set_fd(s.ssl, s.fd) == 1 && SSL_connect(s.ssl) == 1;
-      }
+      bool ok = s.Connect(port, client_ctx.get());
       for (int i = 0; ok && i < 3; ++i) {
         ok = s.WriteAll(wire.requests[i]) && s.ReadExactly(wire.responses[i].size());
       }
-      if (s.ssl != nullptr) SSL_free(s.ssl);
-      ::close(s.fd);
     }
   });
   bool ok = true;
   for (auto _ : state) {
     Stream s;
-    s.fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    int one = 1;
-    ok = s.fd >= 0 && ::setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0;
-    if (ok && tls) {
-      s.ssl = SSL_new(server_ctx.get());
-      ok = s.ssl != nullptr && SSL_set_fd(s.ssl, s.fd) == 1 && SSL_accept(s.ssl) == 1;
-    }
+    ok = s.Accept(listener, server_ctx.get());
     for (int i = 0; ok && i < 3; ++i) {
       ok = s.ReadExactly(wire.requests[i].size()) && s.WriteAll(wire.responses[i]);
     }
-    if (s.ssl != nullptr) {
-      if (ok) SSL_shutdown(s.ssl);
-      SSL_free(s.ssl);
-    }
-    if (s.fd >= 0) ::close(s.fd);
+    if (ok && s.ssl != nullptr) SSL_shutdown(s.ssl);
     if (!ok) break;
   }
   stop = true;
@@ -574,23 +589,10 @@ void ServerTransport(benchmark::State& state, bool tls) {
   bool ok = true;
   for (auto _ : state) {
     Stream s;
-    s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    int one = 1;
-    ::setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    ok = ::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    if (ok && tls) {
-      s.ssl = SSL_new(client_ctx.get());
-      ok = s.ssl != nullptr && SSL_set_fd(s.ssl, s.fd) == 1 && SSL_connect(s.ssl) == 1;
-    }
+    ok = s.Connect(port, client_ctx.get());
     for (int i = 0; ok && i < 3; ++i) {
       ok = s.WriteAll(wire.requests[i]) && s.ReadUntilSuffix(*bodies[i]);
     }
-    if (s.ssl != nullptr) SSL_free(s.ssl);
-    ::close(s.fd);
     if (!ok) break;
   }
   others = cpu(CLOCK_PROCESS_CPUTIME_ID) - cpu(CLOCK_THREAD_CPUTIME_ID) - others;
