@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/chain_cache.h"
 #include "common/encoding.h"
 #include "common/ossl.h"
 
@@ -35,7 +35,8 @@ Result<std::string> Field(const json& e, const char* name, bool required) {
 // share the top of their chains (on Hopper, three of each GPU's five certificates: two
 // intermediates and the root; the leaf and the device identity are the GPU's own), and
 // OpenSSL 3 spends about as much on decoding a certificate, its P-384 key above all, as on
-// checking its signature. Decoding is a pure function of the DER, and a Certificate is
+// checking its signature. The list's own ChainCache remembers each decoded certificate by its
+// DER (CertificateFromDerCached): decoding is a pure function of the DER, and a Certificate is
 // reference-counted and never changed, so sharing one changes no result: every check on every
 // chain still runs for every GPU. Reads what ParseCertificates reads: PEM "CERTIFICATE" (and the
 // old "X509 CERTIFICATE") blocks, others skipped as PEM_read_bio_X509 skips them, or one DER
@@ -57,19 +58,16 @@ class ListCertificates {
       std::unique_ptr<unsigned char, OpensslFree> owned_der(der);
       std::string_view block = name;
       if (block != PEM_STRING_X509 && block != PEM_STRING_X509_OLD) continue;
-      std::string_view key(reinterpret_cast<const char*>(der), static_cast<size_t>(size));
-      auto it = seen_.find(key);
-      if (it == seen_.end()) {
-        CVM_ASSIGN_OR_RETURN(Certificate c, Certificate::FromDer(AsBytes(key)));
-        it = seen_.emplace(std::string(key), std::move(c)).first;
-      }
-      out.push_back(it->second);
+      CVM_ASSIGN_OR_RETURN(Certificate c, CertificateFromDerCached(
+                                              &decoded_, ByteSpan(der, static_cast<size_t>(size))));
+      out.push_back(std::move(c));
     }
     // The loop ends on "no start line" at the end of input; anything else is a broken block.
     unsigned long err = ERR_peek_last_error();  // NOLINT(google-runtime-int)
     bool clean_end = ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
-    if (!clean_end && err != 0)
+    if (!clean_end && err != 0) {
       return ossl::Error("malformed PEM certificate", Code::kInvalidInput);
+    }
     ossl::ClearErrors();
     if (out.empty()) return InvalidInput("no certificate in PEM input");
     return out;
@@ -82,7 +80,7 @@ class ListCertificates {
       OPENSSL_free(p);
     }
   };
-  std::map<std::string, Certificate, std::less<>> seen_;  // DER -> decoded
+  ChainCache decoded_;  // only its memo of decoded certificates, by their DER
 };
 
 Result<GpuEvidence> ParseEntry(const json& e, ListCertificates& certificates) {
