@@ -291,9 +291,16 @@ void BM_RpProtocolFloor(benchmark::State& state) {
   const std::string signing_input(token.substr(0, token.rfind('.')));
   const std::string secret = "bench secret";
   const std::string protected_header(120, 'h');  // the JWE's base64url header, its GCM AAD
-  const EVP_CIPHER* gcm = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
-  const EVP_CIPHER* wrap = EVP_CIPHER_fetch(nullptr, "AES-256-WRAP", nullptr);
-  const EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  // Fetched once, as cvm-rp's JWE code keeps them.
+  std::unique_ptr<EVP_CIPHER, ossl::Deleter<EVP_CIPHER_free>> gcm_owned(
+      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+  std::unique_ptr<EVP_CIPHER, ossl::Deleter<EVP_CIPHER_free>> wrap_owned(
+      EVP_CIPHER_fetch(nullptr, "AES-256-WRAP", nullptr));
+  std::unique_ptr<EVP_MD, ossl::Deleter<EVP_MD_free>> sha256_owned(
+      EVP_MD_fetch(nullptr, "SHA2-256", nullptr));
+  const EVP_CIPHER* gcm = gcm_owned.get();
+  const EVP_CIPHER* wrap = wrap_owned.get();
+  const EVP_MD* sha256 = sha256_owned.get();
   if (gcm == nullptr || wrap == nullptr || sha256 == nullptr) {
     return state.SkipWithError("no AES-256-GCM, AES-256-WRAP or SHA-256");
   }
@@ -352,10 +359,15 @@ void BM_RpProtocolFloor(benchmark::State& state) {
 }
 BENCHMARK(BM_RpProtocolFloor);
 
-// cvm-rp's session cookie as its Set-Cookie header carries it (KbsService::SessionCookie).
+// A session cookie as the guest's Cookie header carries it, and cvm-rp's Set-Cookie value for
+// it (KbsService::SessionCookie).
+const std::string& CookieValue() {
+  static const std::string value =
+      std::string(evidence::kKbsSessionCookie) + "=" + std::string(32, 'a');
+  return value;
+}
 const std::string& SetCookieValue() {
-  static const std::string value = std::string(evidence::kKbsSessionCookie) + "=" +
-                                   std::string(32, 'a') + "; Expires=Mon, 30 Nov 2026 18:05:00 GMT";
+  static const std::string value = CookieValue() + "; Expires=Mon, 30 Nov 2026 18:05:00 GMT";
   return value;
 }
 
@@ -382,7 +394,7 @@ Wire WireOf(const Exchange& ex) {
            std::string(extra) + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
            body;
   };
-  const std::string cookie = "Cookie: kbs-session-id=" + std::string(32, 'a') + "\r\n";
+  const std::string cookie = "Cookie: " + CookieValue() + "\r\n";
   const std::string set_cookie = "Set-Cookie: " + SetCookieValue() + "\r\n";
   Wire w;
   w.requests[0] = request("POST /kbs/v0/auth", "", ex.auth_body);
